@@ -1,0 +1,29 @@
+// How hatctl commands report: JSON on stdout for scripts (--json), text for people, errors on
+// stderr as "hatctl: <message>" with a non-zero exit code.
+#ifndef HATFLEET_CLI_CLI_OUTPUT_H_
+#define HATFLEET_CLI_CLI_OUTPUT_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace hat::cli {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the input was wrong or the operation failed
+inline constexpr int kExitUsage = 2;    // the command line was wrong (CLI11 reports these)
+
+// Prints `status` to stderr and returns kExitFailure (kExitOk for an OK status).
+int ReportError(const absl::Status& status);
+
+// Pretty JSON on stdout with a trailing newline.
+void PrintJson(const nlohmann::json& value);
+
+// Lowercase hex of a config id, as shown everywhere ("9f3c...").
+std::string HexId(uint64_t id);
+
+}  // namespace hat::cli
+
+#endif  // HATFLEET_CLI_CLI_OUTPUT_H_

@@ -1,0 +1,26 @@
+// hatctl: the hatfleet command-line client.
+//
+// Local commands (no server): `space list|show|sample`, `config validate|features`.
+// Every command takes --json for output that scripts read. Exit codes: 0 ok, 1 failure (the
+// message on stderr says what and where), 2 bad command line.
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_output.h"
+#include "cli/config_commands.h"
+#include "cli/space_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"hatctl: hardware-aware Transformer architecture search (hatfleet)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "hatctl 0.1.0 (protocol hat.v1)");
+  int exit_code = hat::cli::kExitOk;
+  hat::cli::AddSpaceCommands(app, &exit_code);
+  hat::cli::AddConfigCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? hat::cli::kExitOk : hat::cli::kExitUsage;
+  }
+  return exit_code;
+}

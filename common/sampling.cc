@@ -1,0 +1,30 @@
+// Uniform sampling; see sampling.h for the defined order of draws.
+#include "common/sampling.h"
+
+namespace hat {
+
+SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng) {
+  SubTransformerConfig config;
+  for (const GeneInfo& info : AllGenes()) {
+    const std::vector<int>& choices = space.Choices(info.gene);
+    if (!info.per_layer) {
+      *config.MutableScalar(info.gene) = prng.Choose(choices);
+      continue;
+    }
+    std::vector<int>& list = *config.MutableList(info.gene);
+    list.resize(space.Depth(info.decoder));
+    for (int& value : list) value = prng.Choose(choices);
+  }
+  return config;
+}
+
+std::vector<SubTransformerConfig> SampleConfigs(const DesignSpace& space, int count,
+                                                uint64_t seed) {
+  Prng prng(seed);
+  std::vector<SubTransformerConfig> configs;
+  configs.reserve(count > 0 ? count : 0);
+  for (int i = 0; i < count; ++i) configs.push_back(SampleConfig(space, prng));
+  return configs;
+}
+
+}  // namespace hat

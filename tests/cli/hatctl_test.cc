@@ -1,0 +1,153 @@
+// hatctl end to end: the real binary, run as a user runs it, its stdout, stderr and exit code.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_paths.h"
+
+namespace hat {
+namespace {
+
+using ::hat::testing::HatConfigPath;
+using ::testing::HasSubstr;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs hatctl with `args` (already shell-quoted where needed).
+RunResult Hatctl(const std::string& args) {
+  hat::testing::TempDir dir;
+  const std::string err_path = dir.File("stderr");
+  const std::string cmd = std::string(HATCTL_PATH) + " " + args + " 2>" + err_path;
+  RunResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  r.err.assign(std::istreambuf_iterator<char>(err), {});
+  return r;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+const std::string kXeon137 =
+    HatConfigPath("subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml");
+
+TEST(HatctlTest, FeaturesOfXeon137AreHatsVector) {
+  const RunResult r = Hatctl("config features " + Quote(kXeon137) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["encoder_embed_dim"], 512);
+  EXPECT_EQ(j["encoder_layer_num"], 6);
+  EXPECT_EQ(j["encoder_ffn_embed_dim_avg"], 3072);
+  EXPECT_DOUBLE_EQ(j["encoder_self_attention_heads_avg"].get<double>(), 44.0 / 6);
+  EXPECT_EQ(j["decoder_embed_dim"], 512);
+  EXPECT_EQ(j["decoder_layer_num"], 1);
+  EXPECT_EQ(j["decoder_ffn_embed_dim_avg"], 3072);
+  EXPECT_EQ(j["decoder_self_attention_heads_avg"], 8);
+  EXPECT_EQ(j["decoder_ende_attention_heads_avg"], 8);
+  EXPECT_EQ(j["decoder_arbitrary_ende_attn_avg"], 2);
+  EXPECT_EQ(j["space"], "hat-wmt14-en-de");
+  EXPECT_GT(j["params"].get<int64_t>(), 40'000'000);
+  EXPECT_EQ(j["macs"].get<int64_t>(),
+            j["encoder_macs"].get<int64_t>() + j["decoder_macs"].get<int64_t>());
+}
+
+TEST(HatctlTest, FeaturesWithPerLayerVector) {
+  const RunResult r =
+      Hatctl("config features " + Quote(kXeon137) + " --space hat-wmt14-en-de --per-layer --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["per_layer"]["encoder.0.self_attention_heads"], 4);
+  EXPECT_EQ(j["per_layer"]["decoder.1.active"], 0);
+}
+
+TEST(HatctlTest, ValidateExitCodes) {
+  RunResult ok = Hatctl("config validate " + Quote(kXeon137) + " --space hat-wmt14-en-de");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("valid in hat-wmt14-en-de"));
+
+  hat::testing::TempDir dir;
+  const std::string bad = dir.File("bad.yml");
+  std::ifstream in(kXeon137);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  text.replace(text.find("decoder-embed-dim-subtransformer: 512"), 37,
+               "decoder-embed-dim-subtransformer: 768");
+  std::ofstream(bad) << text;
+  RunResult no = Hatctl("config validate " + Quote(bad) + " --space hat-wmt14-en-de");
+  EXPECT_EQ(no.exit_code, 1);
+  EXPECT_THAT(no.err, HasSubstr("decoder-embed-dim-subtransformer=768: not in {640, 512}"));
+
+  RunResult json = Hatctl("config validate " + Quote(bad) + " --space hat-wmt14-en-de --json");
+  EXPECT_EQ(json.exit_code, 1);
+  const nlohmann::json j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["valid"], false);
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("768"));
+
+  RunResult tiny = Hatctl("config validate " + Quote(kXeon137) + " --space tiny");
+  EXPECT_EQ(tiny.exit_code, 1);
+  EXPECT_THAT(tiny.err, HasSubstr("encoder-embed-dim-subtransformer=512: not in {128, 96, 64}"));
+}
+
+TEST(HatctlTest, SpaceShowJsonLoadsBack) {
+  hat::testing::TempDir dir;
+  const RunResult shown = Hatctl("space show tiny --json");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const std::string file = dir.File("tiny.json");
+  std::ofstream(file) << shown.out;
+  const RunResult again = Hatctl("space show " + Quote(file) + " --json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, shown.out);
+  const RunResult text =
+      Hatctl("space show " + Quote(HatConfigPath("supertransformer/space0.yml")));
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_THAT(text.out, HasSubstr("decoder_layer_num"));
+  EXPECT_THAT(text.out, HasSubstr("{6, 5, 4, 3, 2, 1}"));
+}
+
+TEST(HatctlTest, SampleIsReproducibleAndWritesHatYaml) {
+  hat::testing::TempDir dir;
+  const RunResult a = Hatctl("space sample hat-wmt14-en-de --count 5 --seed 9 --json");
+  const RunResult b = Hatctl("space sample hat-wmt14-en-de --count 5 --seed 9 --json --out-dir " +
+                             Quote(dir.path()));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  const nlohmann::json j = nlohmann::json::parse(a.out);
+  ASSERT_EQ(j["configs"].size(), 5u);
+  // The written file is a HAT SubTransformer YAML that validates and has the same id.
+  const RunResult v = Hatctl("config validate " + Quote(dir.File("config_000003.yml")) +
+                             " --space hat-wmt14-en-de --json");
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(nlohmann::json::parse(v.out)["config_id"], j["configs"][3]["config_id"]);
+}
+
+TEST(HatctlTest, BadInputGetsAClearErrorNotACrash) {
+  RunResult r = Hatctl("space show no-such-space");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("'no-such-space' is neither a built-in design space nor a file"));
+  r = Hatctl("space sample tiny --count 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--count=0: must be in [1, 1000000]"));
+  r = Hatctl("config features /nonexistent.yml");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent.yml: cannot open"));
+  r = Hatctl("space frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hat
