@@ -21,6 +21,11 @@ int ReportError(const absl::Status& status);
 // Pretty JSON on stdout with a trailing newline.
 void PrintJson(const nlohmann::json& value);
 
+// One progress report on stderr: "what 7/20 35% 0.45/s ETA 29s detail". Rewrites one line on a
+// terminal, prints a line per report otherwise (logs, CI).
+void PrintProgress(const std::string& what, int done, int total, double rate_per_s, double eta_s,
+                   const std::string& detail);
+
 // Lowercase hex of a config id, as shown everywhere ("9f3c...").
 std::string HexId(uint64_t id);
 

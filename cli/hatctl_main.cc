@@ -1,12 +1,13 @@
 // hatctl: the hatfleet command-line client.
 //
-// Local commands (no server): `space list|show|sample`, `config validate|features`.
+// Local commands (no server): `space list|show|sample`, `config validate|features`, `measure`.
 // Every command takes --json for output that scripts read. Exit codes: 0 ok, 1 failure (the
 // message on stderr says what and where), 2 bad command line.
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_output.h"
 #include "cli/config_commands.h"
+#include "cli/measure_command.h"
 #include "cli/space_commands.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = hat::cli::kExitOk;
   hat::cli::AddSpaceCommands(app, &exit_code);
   hat::cli::AddConfigCommands(app, &exit_code);
+  hat::cli::AddMeasureCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -151,3 +151,54 @@ TEST(HatctlTest, BadInputGetsAClearErrorNotACrash) {
 
 }  // namespace
 }  // namespace hat
+
+namespace hat {
+namespace {
+
+TEST(HatctlMeasureTest, MeasuresSampledConfigsAsJson) {
+  const RunResult r = Hatctl(
+      "measure --space tiny --sample 2 --seed 3 --protocol hat --threads 1 --cooldown 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["configs"].size(), 2u);
+  for (const nlohmann::json& c : j["configs"]) {
+    EXPECT_GT(c["encoder_ms"].get<double>(), 0);
+    EXPECT_GT(c["decoder_ms"].get<double>(), 0);
+    EXPECT_NEAR(c["total_ms"].get<double>(),
+                c["encoder_ms"].get<double>() + c["decoder_ms"].get<double>(), 1e-9);
+    EXPECT_EQ(c["runs"], 20);
+    EXPECT_EQ(c["encoder"]["raw_ms"].size(), 20u);
+  }
+  EXPECT_EQ(j["protocol"]["name"], "hat");
+  EXPECT_EQ(j["hardware"]["threads"], 1);
+  EXPECT_FALSE(j["hardware"]["libtorch_version"].get<std::string>().empty());
+  // Two configs: progress goes to stderr, one line per measurement off a terminal.
+  EXPECT_THAT(r.err, HasSubstr("measure 2/2 100%"));
+}
+
+TEST(HatctlMeasureTest, RepeatsReportTheirSpread) {
+  const RunResult r =
+      Hatctl("measure --space tiny --sample 1 --repeats 2 --protocol hat --cooldown 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json c = nlohmann::json::parse(r.out)["configs"][0];
+  EXPECT_EQ(c["repeat_total_ms"].size(), 2u);
+  EXPECT_GE(c["repeat_cv"].get<double>(), 0);
+}
+
+TEST(HatctlMeasureTest, BadRequestsAreRefused) {
+  RunResult r = Hatctl("measure --space tiny");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("give either --config FILE or --space NAME --sample N"));
+  r = Hatctl("measure --space tiny --sample 1 --protocol fast");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("protocol 'fast' is unknown"));
+  r = Hatctl("measure --space tiny --sample 1 --device tpu");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("device 'tpu' is unknown"));
+  r = Hatctl("measure --space tiny --sample 1 --threads 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("protocol.threads=0"));
+}
+
+}  // namespace
+}  // namespace hat

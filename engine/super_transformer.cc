@@ -1,0 +1,155 @@
+// SuperTransformer construction and slicing (HAT's leading-slice weight sharing).
+#include "engine/super_transformer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "engine/torch_status.h"
+#include "engine/transformer_forward.h"
+
+namespace hat {
+namespace {
+
+// Leading slice [:rows, :cols] of a 2-D parameter.
+at::Tensor Lead(const at::Tensor& t, int64_t rows, int64_t cols) {
+  return t.narrow(0, 0, rows).narrow(1, 0, cols);
+}
+at::Tensor Lead(const at::Tensor& t, int64_t n) { return t.narrow(0, 0, n); }
+
+}  // namespace
+
+SuperTransformer::SuperTransformer(const DesignSpace& space) : space_(space) {}
+
+absl::StatusOr<std::shared_ptr<SuperTransformer>> SuperTransformer::Create(const DesignSpace& space,
+                                                                           uint64_t seed) {
+  HAT_RETURN_IF_ERROR(Annotate(space.Validate(), "SuperTransformer"));
+  return CallTorch("building SuperTransformer '" + space.name + "'",
+                   [&]() -> absl::StatusOr<std::shared_ptr<SuperTransformer>> {
+                     std::shared_ptr<SuperTransformer> model(new SuperTransformer(space));
+                     model->Build(seed);
+                     return model;
+                   });
+}
+
+void SuperTransformer::Build(uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  const SuperTransformerDims& s = space_.super;
+  const int64_t q = s.qkv_dim;
+  auto xavier = [&](const std::string& name, int64_t out, int64_t in) {
+    const double bound = std::sqrt(6.0 / static_cast<double>(in + out));
+    return register_parameter(name, at::empty({out, in}).uniform_(-bound, bound, gen));
+  };
+  auto zeros = [&](const std::string& name, int64_t n) {
+    return register_parameter(name, at::zeros({n}));
+  };
+  auto norm = [&](const std::string& prefix, int64_t d) {
+    return LayerNormParams{register_parameter(prefix + "_weight", at::ones({d})),
+                           zeros(prefix + "_bias", d)};
+  };
+  auto self_attn = [&](const std::string& prefix, int64_t d) {
+    return SelfAttentionParams{
+        xavier(prefix + "_in_proj_weight", 3 * q, d), zeros(prefix + "_in_proj_bias", 3 * q),
+        xavier(prefix + "_out_proj_weight", d, q), zeros(prefix + "_out_proj_bias", d)};
+  };
+  auto ffn = [&](const std::string& prefix, int64_t d, int64_t f) {
+    return FfnParams{xavier(prefix + "_fc1_weight", f, d), zeros(prefix + "_fc1_bias", f),
+                     xavier(prefix + "_fc2_weight", d, f), zeros(prefix + "_fc2_bias", d)};
+  };
+
+  const int64_t embed_dim = std::max(s.encoder_embed_dim, s.decoder_embed_dim);
+  embed_ = register_parameter("embed_tokens",
+                              at::empty({s.vocab_size, embed_dim})
+                                  .normal_(0, std::pow(static_cast<double>(embed_dim), -0.5), gen));
+  {
+    at::NoGradGuard no_grad;
+    embed_[kPaddingIdx].zero_();
+  }
+  const int64_t positions = s.max_positions + kPaddingIdx + 1;
+  encoder_positions_ = register_buffer(
+      "encoder_positions", SinusoidalPositions(positions, s.encoder_embed_dim, kPaddingIdx));
+  decoder_positions_ = register_buffer(
+      "decoder_positions", SinusoidalPositions(positions, s.decoder_embed_dim, kPaddingIdx));
+
+  for (int i = 0; i < s.encoder_layers; ++i) {
+    const std::string p = absl::StrCat("encoder_", i);
+    const int64_t d = s.encoder_embed_dim;
+    encoder_.push_back({self_attn(p + "_self_attn", d), norm(p + "_self_attn_norm", d),
+                        norm(p + "_final_norm", d), ffn(p, d, s.encoder_ffn_embed_dim)});
+  }
+  for (int i = 0; i < s.decoder_layers; ++i) {
+    const std::string p = absl::StrCat("decoder_", i);
+    const int64_t d = s.decoder_embed_dim;
+    DecoderLayerParams layer;
+    layer.self_attn = self_attn(p + "_self_attn", d);
+    layer.ende_q_weight = xavier(p + "_ende_q_weight", q, d);
+    layer.ende_q_bias = zeros(p + "_ende_q_bias", q);
+    layer.ende_kv_weight = xavier(p + "_ende_kv_weight", 2 * q, s.encoder_embed_dim);
+    layer.ende_kv_bias = zeros(p + "_ende_kv_bias", 2 * q);
+    layer.ende_out_weight = xavier(p + "_ende_out_weight", d, q);
+    layer.ende_out_bias = zeros(p + "_ende_out_bias", d);
+    layer.self_attn_norm = norm(p + "_self_attn_norm", d);
+    layer.ende_attn_norm = norm(p + "_ende_attn_norm", d);
+    layer.final_norm = norm(p + "_final_norm", d);
+    layer.ffn = ffn(p, d, s.decoder_ffn_embed_dim);
+    decoder_.push_back(std::move(layer));
+  }
+}
+
+absl::StatusOr<SubTransformerWeights> SuperTransformer::Slice(
+    const SubTransformerConfig& config) const {
+  HAT_RETURN_IF_ERROR(ValidateConfig(config, space_));
+  return CallTorch("slicing SubTransformer", [&]() -> absl::StatusOr<SubTransformerWeights> {
+    const int64_t q = space_.super.qkv_dim;
+    const int64_t de = config.encoder.embed_dim;
+    const int64_t dd = config.decoder.embed_dim;
+    SubTransformerWeights w;
+    w.qkv_dim = static_cast<int>(q);
+    w.padding_idx = kPaddingIdx;
+    w.encoder_embed = embed_.narrow(1, 0, de);
+    w.decoder_embed = embed_.narrow(1, 0, dd);
+    w.encoder_positions = encoder_positions_.narrow(1, 0, de);
+    w.decoder_positions = decoder_positions_.narrow(1, 0, dd);
+    auto norm = [](const LayerNormParams& p, int64_t d) {
+      return LayerNormWeights{Lead(p.weight, d), Lead(p.bias, d)};
+    };
+    auto self_attn = [&](const SelfAttentionParams& p, int64_t d, int heads) {
+      return SelfAttentionWeights{{Lead(p.in_proj_weight, 3 * q, d), p.in_proj_bias},
+                                  {Lead(p.out_proj_weight, d, q), Lead(p.out_proj_bias, d)},
+                                  heads};
+    };
+    auto ffn = [](const FfnParams& p, int64_t d, int64_t f) {
+      return FfnWeights{{Lead(p.fc1_weight, f, d), Lead(p.fc1_bias, f)},
+                        {Lead(p.fc2_weight, d, f), Lead(p.fc2_bias, d)}};
+    };
+    for (int i = 0; i < config.encoder.layer_num; ++i) {
+      const EncoderLayerParams& p = encoder_[i];
+      w.encoder_layers.push_back(
+          {self_attn(p.self_attn, de, config.encoder.self_attention_heads[i]),
+           norm(p.self_attn_norm, de), ffn(p.ffn, de, config.encoder.ffn_embed_dim[i]),
+           norm(p.final_norm, de)});
+    }
+    for (int i = 0; i < config.decoder.layer_num; ++i) {
+      const DecoderLayerParams& p = decoder_[i];
+      DecoderLayerWeights layer;
+      layer.self_attn = self_attn(p.self_attn, dd, config.decoder.self_attention_heads[i]);
+      layer.self_attn_norm = norm(p.self_attn_norm, dd);
+      layer.ende_attn.q = {Lead(p.ende_q_weight, q, dd), p.ende_q_bias};
+      layer.ende_attn.kv = {Lead(p.ende_kv_weight, 2 * q, de), p.ende_kv_bias};
+      layer.ende_attn.out = {Lead(p.ende_out_weight, dd, q), Lead(p.ende_out_bias, dd)};
+      layer.ende_attn.heads = config.decoder.ende_attention_heads[i];
+      layer.ende_attn.attended_layers = EndeAttendedLayers(config.decoder.arbitrary_ende_attn[i]);
+      layer.ende_attn_norm = norm(p.ende_attn_norm, dd);
+      layer.ffn = ffn(p.ffn, dd, config.decoder.ffn_embed_dim[i]);
+      layer.final_norm = norm(p.final_norm, dd);
+      w.decoder_layers.push_back(std::move(layer));
+    }
+    return w;
+  });
+}
+
+}  // namespace hat

@@ -1,0 +1,76 @@
+// The measurement loop; see measurer.h.
+#include "measure/measurer.h"
+
+#include <algorithm>
+
+#include "common/prng.h"
+#include "common/status_macros.h"
+
+namespace hat {
+
+absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
+                                                  const MeasurementProtocol& protocol,
+                                                  Clock* clock) {
+  const double start = clock->NowSeconds();
+  for (int i = 0; i < protocol.warmup_runs; ++i) {
+    HAT_RETURN_IF_ERROR(workload.TimeEncoderMs().status());
+    HAT_RETURN_IF_ERROR(workload.TimeDecoderMs().status());
+  }
+  const bool adaptive = protocol.preset == MeasurementProtocol::Preset::kAdaptive;
+  // The time budget counts the timed runs only: warm-ups of a slow model must not eat it.
+  const double timed_start = clock->NowSeconds();
+  std::vector<double> encoder, decoder, total;
+  std::string stop_reason;
+  while (true) {
+    HAT_ASSIGN_OR_RETURN(const double enc, workload.TimeEncoderMs());
+    HAT_ASSIGN_OR_RETURN(const double dec, workload.TimeDecoderMs());
+    encoder.push_back(enc);
+    decoder.push_back(dec);
+    total.push_back(enc + dec);
+    const int runs = static_cast<int>(total.size());
+    if (!adaptive) {
+      if (runs >= protocol.min_runs) {
+        stop_reason = "fixed_runs";
+        break;
+      }
+      continue;
+    }
+    if (runs < protocol.min_runs) continue;
+    if (ComputeLatencyStats(total).median_rse <= protocol.target_rse) {
+      stop_reason = "converged";
+      break;
+    }
+    if (runs >= protocol.max_runs) {
+      stop_reason = "max_runs";
+      break;
+    }
+    if (protocol.time_budget_s > 0 && clock->NowSeconds() - timed_start >= protocol.time_budget_s) {
+      stop_reason = "time_budget";
+      break;
+    }
+  }
+  ConfigMeasurement m;
+  m.encoder = ComputeLatencyStats(encoder);
+  m.decoder = ComputeLatencyStats(decoder);
+  m.total = ComputeLatencyStats(total);
+  m.runs = static_cast<int>(total.size());
+  m.stop_reason = stop_reason;
+  m.total_ms = adaptive ? m.total.median_ms : m.encoder.trimmed_mean_ms + m.decoder.trimmed_mean_ms;
+  m.wall_seconds = clock->NowSeconds() - start;
+  return m;
+}
+
+std::vector<std::pair<int, int>> InterleavedSchedule(int configs, int repeats, uint64_t seed) {
+  Prng prng(seed);
+  std::vector<std::pair<int, int>> order;
+  std::vector<int> round(configs > 0 ? configs : 0);
+  for (int r = 0; r < repeats; ++r) {
+    for (int i = 0; i < configs; ++i) round[i] = i;
+    // Fisher-Yates with the project's generator, so a seed gives the same order everywhere.
+    for (int i = configs - 1; i > 0; --i) std::swap(round[i], round[prng.Uniform(i + 1)]);
+    for (int c : round) order.emplace_back(c, r);
+  }
+  return order;
+}
+
+}  // namespace hat
