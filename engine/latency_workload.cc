@@ -52,7 +52,8 @@ class SubTransformerWorkload : public TimedWorkload {
       c10::InferenceMode inference;
       Sync();
       const auto start = std::chrono::steady_clock::now();
-      IncrementalDecoder decoder(model_.weights(), encoder_, shape_.beam, shape_.decoder_steps);
+      IncrementalDecoder decoder(model_.weights(), encoder_, shape_.beam, shape_.decoder_steps,
+                                 model_.decoding_kernels());
       for (const at::Tensor& tokens : step_tokens_) decoder.Step(tokens);
       Sync();
       return Millis(start);

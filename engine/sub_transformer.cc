@@ -106,6 +106,7 @@ void SubTransformer::FinishEmbeddings() {
   weights_.decoder_positions = SinusoidalPositions(positions, decoder_position_dim_, kPaddingIdx)
                                    .narrow(1, 0, dd)
                                    .contiguous();
+  kernels_ = std::make_shared<const DecodingKernels>(PackForDecoding(weights_));
 }
 
 absl::StatusOr<SubTransformer> SubTransformer::Extract(const SuperTransformer& super,
@@ -144,6 +145,8 @@ absl::Status SubTransformer::MoveTo(const std::string& device) {
     move(weights_.encoder_positions);
     move(weights_.decoder_positions);
     ForEachLayerTensor(weights_, [&](const std::string&, at::Tensor& t) { move(t); });
+    // The packed kernels are CPU code: keep them only while the model is on the CPU.
+    if (!target.is_cpu()) kernels_.reset();
     return absl::OkStatus();
   });
 }

@@ -10,6 +10,7 @@
 #define HATFLEET_ENGINE_SUB_TRANSFORMER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,7 @@
 namespace hat {
 
 class SuperTransformer;
+struct DecodingKernels;
 
 inline constexpr char kSubTransformerFormat[] = "hatfleet.subtransformer.v1";
 
@@ -37,12 +39,16 @@ class SubTransformer {
 
   const SubTransformerConfig& config() const { return config_; }
   const SubTransformerWeights& weights() const { return weights_; }
+  // The decoder's linear layers packed for incremental decoding on CPU (packed_linear.h);
+  // null on other devices. Pass it to IncrementalDecoder.
+  const DecodingKernels* decoding_kernels() const { return kernels_.get(); }
   // Parameters, the shared embedding counted once.
   int64_t ParameterCount() const;
 
  private:
   SubTransformer() = default;
-  // Derives the embedding views and position tables of weights_ from embed_ and the dims.
+  // Derives the embedding views and position tables of weights_ from embed_ and the dims, and
+  // packs the decoding kernels.
   void FinishEmbeddings();
 
   SubTransformerConfig config_;   // active layers only
@@ -51,6 +57,7 @@ class SubTransformer {
   int max_positions_ = 0;
   at::Tensor embed_;  // [vocab, max(d_encoder, d_decoder)]: the one stored embedding
   SubTransformerWeights weights_;
+  std::shared_ptr<const DecodingKernels> kernels_;
 };
 
 }  // namespace hat

@@ -163,12 +163,26 @@ at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_toke
   return at::linear(x, w.decoder_embed);
 }
 
+DecodingKernels PackForDecoding(const SubTransformerWeights& w) {
+  DecodingKernels k;
+  auto pack = [](const LinearWeights& l) { return PackedLinear(l.weight, l.bias); };
+  for (const DecoderLayerWeights& l : w.decoder_layers) {
+    k.layers.push_back({pack(l.self_attn.qkv), pack(l.self_attn.out), pack(l.ende_attn.q),
+                        pack(l.ende_attn.out), pack(l.ffn.fc1), pack(l.ffn.fc2)});
+  }
+  k.output_projection = PackedLinear(w.decoder_embed, at::Tensor());
+  return k;
+}
+
 IncrementalDecoder::IncrementalDecoder(const SubTransformerWeights& w, const EncoderOutput& encoder,
-                                       int beam, int max_steps)
-    : w_(w), beam_(beam), max_steps_(max_steps) {
+                                       int beam, int max_steps, const DecodingKernels* kernels)
+    : w_(w), kernels_(kernels), beam_(beam), max_steps_(max_steps) {
   TORCH_CHECK(beam >= 1 && max_steps >= 1, "beam and max_steps must be at least 1");
   TORCH_CHECK(!encoder.layers.empty(), "empty encoder output");
   sentences_ = encoder.layers.back().size(0);
+  // Beyond a few rows general GEMM is as good and the packed kernel would re-stream weights.
+  use_kernels_ = kernels != nullptr && sentences_ * beam <= 2 * PackedLinear::kMaxRows &&
+                 kernels->layers.size() == w.decoder_layers.size();
   for (const DecoderLayerWeights& layer : w.decoder_layers) {
     LayerCache c;
     const int64_t head_dim = w.qkv_dim / layer.self_attn.heads;
@@ -194,29 +208,43 @@ at::Tensor IncrementalDecoder::Step(const at::Tensor& tokens) {
                  w_.decoder_positions[w_.padding_idx + 1 + t];
   for (size_t i = 0; i < w_.decoder_layers.size(); ++i) {
     const DecoderLayerWeights& layer = w_.decoder_layers[i];
+    const PackedDecoderLayer* packed = use_kernels_ ? &kernels_->layers[i] : nullptr;
     LayerCache& c = cache_[i];
     const int heads = layer.self_attn.heads;
     const double scaling = std::pow(static_cast<double>(w_.qkv_dim / heads), -0.5);
-    std::vector<at::Tensor> qkv = Linear(x, layer.self_attn.qkv).chunk(3, -1);
+    std::vector<at::Tensor> qkv =
+        Project(x, layer.self_attn.qkv, packed ? &packed->self_qkv : nullptr).chunk(3, -1);
     c.self_keys.select(2, t).copy_(SplitHeads(qkv[1], heads).squeeze(2));
     c.self_values.select(2, t).copy_(SplitHeads(qkv[2], heads).squeeze(2));
     at::Tensor a = Attend(SplitHeads(qkv[0] * scaling, heads), c.self_keys.narrow(2, 0, t + 1),
                           c.self_values.narrow(2, 0, t + 1), at::Tensor(), false, 0, false);
-    x = LayerNorm(x + Linear(MergeHeads(a), layer.self_attn.out), layer.self_attn_norm);
+    x = LayerNorm(
+        x + Project(MergeHeads(a), layer.self_attn.out, packed ? &packed->self_out : nullptr),
+        layer.self_attn_norm);
 
     // Hypotheses of a sentence act as its query positions over the shared memory:
-    // [N·beam, H, 1, hd] -> [N, H, beam, hd].
+    // [N·beam, 1, qkv] -> [N, H, beam, hd].
     const int ende_heads = layer.ende_attn.heads;
-    at::Tensor q = EndeQuery(x, layer.ende_attn, w_.qkv_dim)
-                       .reshape({sentences_, beam_, ende_heads, w_.qkv_dim / ende_heads})
-                       .transpose(1, 2);
+    const double ende_scaling = std::pow(static_cast<double>(w_.qkv_dim / ende_heads), -0.5);
+    at::Tensor q =
+        (Project(x, layer.ende_attn.q, packed ? &packed->ende_q : nullptr) * ende_scaling)
+            .view({sentences_, beam_, ende_heads, w_.qkv_dim / ende_heads})
+            .transpose(1, 2);
     at::Tensor e = Attend(q, c.ende_keys, c.ende_values, c.ende_mask, false, 0, false);
     e = e.transpose(1, 2).reshape({rows, 1, w_.qkv_dim});
-    x = LayerNorm(x + Linear(e, layer.ende_attn.out), layer.ende_attn_norm);
-    x = LayerNorm(x + Ffn(x, layer.ffn, ForwardOptions()), layer.final_norm);
+    x = LayerNorm(x + Project(e, layer.ende_attn.out, packed ? &packed->ende_out : nullptr),
+                  layer.ende_attn_norm);
+    at::Tensor h = at::relu(Project(x, layer.ffn.fc1, packed ? &packed->fc1 : nullptr));
+    x = LayerNorm(x + Project(h, layer.ffn.fc2, packed ? &packed->fc2 : nullptr), layer.final_norm);
   }
   ++steps_;
-  return at::linear(x.squeeze(1), w_.decoder_embed);
+  return Project(x.squeeze(1), LinearWeights{w_.decoder_embed, at::Tensor()},
+                 use_kernels_ ? &kernels_->output_projection : nullptr);
+}
+
+at::Tensor IncrementalDecoder::Project(const at::Tensor& x, const LinearWeights& w,
+                                       const PackedLinear* packed) const {
+  return packed != nullptr ? (*packed)(x) : Linear(x, w);
 }
 
 void IncrementalDecoder::Reorder(const at::Tensor& order) {

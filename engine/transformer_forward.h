@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/packed_linear.h"
 #include "engine/step_decoder.h"
 #include "engine/sub_transformer_weights.h"
 
@@ -50,6 +51,10 @@ EncoderOutput Encode(const SubTransformerWeights& w, const at::Tensor& src_token
 // same way (undefined when the encoder had no padding).
 std::pair<at::Tensor, at::Tensor> EndeMemory(const EncoderOutput& encoder, int attended_layers);
 
+// Packs the per-step linear layers of `w`'s decoder and its output projection.
+// REQUIRES: float32 CPU weights.
+DecodingKernels PackForDecoding(const SubTransformerWeights& w);
+
 // Teacher-forced decoding of every position (causal self-attention): logits [B, T, vocab].
 at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
                      const EncoderOutput& encoder, const ForwardOptions& options = {});
@@ -61,9 +66,11 @@ at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_toke
 // Inference only (no dropout).
 class IncrementalDecoder : public StepDecoder {
  public:
-  // `encoder` holds the N sentences. REQUIRES: beam >= 1, max_steps >= 1.
+  // `encoder` holds the N sentences. `kernels` (optional, CPU only) are the decoder's linear
+  // layers packed for few rows (PackForDecoding); they are used while N·beam is small.
+  // REQUIRES: beam >= 1, max_steps >= 1; `w`, `kernels` outlive the decoder.
   IncrementalDecoder(const SubTransformerWeights& w, const EncoderOutput& encoder, int beam,
-                     int max_steps);
+                     int max_steps, const DecodingKernels* kernels = nullptr);
 
   // Feeds tokens [N·beam] (the previous output; eos at the first step) and returns the logits
   // [N·beam, vocab] of the next token. At most max_steps calls.
@@ -84,7 +91,12 @@ class IncrementalDecoder : public StepDecoder {
     at::Tensor ende_mask;  // [N, attended · S] or undefined
   };
 
+  // x·Wᵀ + b with the packed kernel when there is one and the batch is small.
+  at::Tensor Project(const at::Tensor& x, const LinearWeights& w, const PackedLinear* packed) const;
+
   const SubTransformerWeights& w_;
+  const DecodingKernels* kernels_;
+  bool use_kernels_ = false;
   int64_t sentences_;
   int beam_;
   int max_steps_;

@@ -112,10 +112,16 @@ TEST(TransformerForwardTest, IncrementalDecodingEqualsFullDecoding) {
     for (at::Tensor& layer : expanded.layers) layer = layer.repeat_interleave(beam, 0);
     expanded.padding_mask = enc.padding_mask.repeat_interleave(beam, 0);
     const at::Tensor full = DecodeAll(model.weights(), prev, expanded);
-    IncrementalDecoder decoder(model.weights(), enc, beam, prev.size(1));
-    for (int64_t t = 0; t < prev.size(1); ++t) {
-      ExpectClose(decoder.Step(prev.select(1, t)), full.select(1, t),
-                  CanonicalKey(config) + " step " + std::to_string(t));
+    // Both the general path and the packed kernels of the standalone model.
+    ASSERT_NE(model.decoding_kernels(), nullptr);
+    for (const DecodingKernels* kernels :
+         {static_cast<const DecodingKernels*>(nullptr), model.decoding_kernels()}) {
+      IncrementalDecoder decoder(model.weights(), enc, beam, prev.size(1), kernels);
+      for (int64_t t = 0; t < prev.size(1); ++t) {
+        ExpectClose(decoder.Step(prev.select(1, t)), full.select(1, t),
+                    CanonicalKey(config) + (kernels ? " packed" : " general") + " step " +
+                        std::to_string(t));
+      }
     }
   }
 }
