@@ -22,6 +22,7 @@ struct ConfigOptions {
   std::string space;
   bool json = false;
   bool per_layer = false;
+  std::string to = "json";
   CostShape shape;
 };
 
@@ -119,6 +120,19 @@ absl::Status RunFeaturesOrError(const ConfigOptions& opts) {
   return absl::OkStatus();
 }
 
+absl::Status RunConvertOrError(const ConfigOptions& opts) {
+  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(opts.file));
+  if (opts.to == "json") {
+    std::cout << ConfigToJson(parsed.config);
+  } else if (opts.to == "hat-yaml") {
+    std::cout << ConfigToHatYaml(parsed.config);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--to=", opts.to, ": expected json or hat-yaml"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddConfigCommands(CLI::App& app, int* exit_code) {
@@ -148,6 +162,12 @@ void AddConfigCommands(CLI::App& app, int* exit_code) {
   features->add_flag("--json", opts->json,
                      "Print JSON (keys: HAT's CSV column names, params, macs)");
   features->callback([opts, exit_code] { *exit_code = ReportError(RunFeaturesOrError(*opts)); });
+
+  CLI::App* convert = group->add_subcommand(
+      "convert", "Print a config in another format (HAT's config-dict JSON or HAT's YAML)");
+  convert->add_option("file", opts->file, "HAT SubTransformer YAML or hatfleet JSON")->required();
+  convert->add_option("--to", opts->to, "json or hat-yaml")->capture_default_str();
+  convert->callback([opts, exit_code] { *exit_code = ReportError(RunConvertOrError(*opts)); });
 }
 
 }  // namespace hat::cli

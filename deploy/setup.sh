@@ -2,7 +2,7 @@
 # deploy/setup.sh: make this Debian bookworm machine able to build hatfleet, then build it.
 #
 # Idempotent: apt runs only when a package is missing; the CMake build is incremental.
-# Usage: deploy/setup.sh [--no-build] [--debug]
+# Usage: deploy/setup.sh [--no-build] [--debug] [--with-bench]
 #   BUILD_DIR (default: build) and JOBS (default: 2) may be set in the environment.
 set -euo pipefail
 
@@ -11,11 +11,14 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 JOBS="${JOBS:-2}"
 BUILD_TYPE=Release
 DO_BUILD=1
+WITH_BENCH=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) DO_BUILD=0 ;;
     --debug) BUILD_TYPE=Debug ;;
-    *) echo "setup.sh: unknown argument '$arg' (expected --no-build or --debug)" >&2; exit 2 ;;
+    --with-bench) WITH_BENCH=1 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected --no-build, --debug, --with-bench)" >&2
+       exit 2 ;;
   esac
 done
 
@@ -30,6 +33,10 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libsentencepiece-dev
 )
+# Benchmarks only: the Python PyTorch peer of bench/ (Debian's, the same LibTorch 1.13).
+if ((WITH_BENCH)); then
+  PACKAGES+=(python3-torch python3-numpy)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -135,6 +135,19 @@ TEST(HatctlTest, SampleIsReproducibleAndWritesHatYaml) {
   EXPECT_EQ(nlohmann::json::parse(v.out)["config_id"], j["configs"][3]["config_id"]);
 }
 
+TEST(HatctlTest, ConvertRoundTripsBetweenFormats) {
+  hat::testing::TempDir dir;
+  const RunResult json = Hatctl("config convert " + Quote(kXeon137) + " --to json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["encoder"]["encoder_self_attention_heads"],
+            nlohmann::json::array({4, 8, 8, 8, 8, 8}));
+  std::ofstream(dir.File("c.json")) << json.out;
+  const RunResult yaml = Hatctl("config convert " + Quote(dir.File("c.json")) + " --to hat-yaml");
+  ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+  EXPECT_THAT(yaml.out, HasSubstr("decoder-arbitrary-ende-attn-all-subtransformer: [1]"));
+  EXPECT_EQ(Hatctl("config convert " + Quote(kXeon137) + " --to xml").exit_code, 1);
+}
+
 TEST(HatctlTest, BadInputGetsAClearErrorNotACrash) {
   RunResult r = Hatctl("space show no-such-space");
   EXPECT_EQ(r.exit_code, 1);
