@@ -11,8 +11,11 @@
 #              Python PyTorch peer (bench/hat_peer.py, HAT protocol), same thread count,
 #              alternating per config.
 # 4. published: the same 17 configs with the default protocol, beside HAT's published latency.
-# Then bench/summarize_engine.py prints the tables.
+# Then bench/summarize_engine.py prints the tables. PARTS (default: all four) picks some:
+#   PARTS="noise_hat fidelity" bench/engine_bench.sh bench/results/engine-20261129
 set -euo pipefail
+PARTS="${PARTS:-noise_default noise_hat fidelity published}"
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/bench/results/engine-$(date +%Y%m%d)}"
 HATCTL="$ROOT/build/bin/hatctl"
@@ -27,17 +30,24 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
 fi
 "$HATCTL" space show hat-wmt14-en-de --json > "$OUT/space.json"
 
+if want noise_default; then
 echo "== 1. noise (default protocol)" >&2
 "$HATCTL" measure --space hat-wmt14-en-de --sample 20 --seed 1 --repeats 3 --threads "$THREADS" \
   --protocol default --json > "$OUT/noise_default.json"
+fi
+if want noise_hat; then
 echo "== 1. noise (HAT protocol)" >&2
 "$HATCTL" measure --space hat-wmt14-en-de --sample 20 --seed 1 --repeats 3 --threads "$THREADS" \
   --protocol hat --json > "$OUT/noise_hat.json"
+fi
 
+if want fidelity; then
 echo "== 2. fidelity" >&2
 "$ROOT/build/bin/engine_fidelity_bench" --configs 5 --repeats 3 --threads "$THREADS" \
   > "$OUT/fidelity.jsonl"
+fi
 
+if want published; then
 echo "== 3+4. published configs: C++ (HAT and default protocol) and the Python peer" >&2
 : > "$OUT/published.jsonl"
 mapfile -t CONFIGS < <(ls "$ROOT"/data/hat-configs/wmt14.en-de/subtransformer/HAT_*.yml | shuf --random-source=<(yes))
@@ -64,4 +74,5 @@ print(json.dumps({"name": sys.argv[1],
                   "python_hat": {k: py[k] for k in ("encoder_ms", "decoder_ms", "total_ms")}}))
 PYEOF
 done
+fi
 "$PY" "$ROOT/bench/summarize_engine.py" "$OUT"

@@ -1,35 +1,53 @@
 #!/usr/bin/env bash
-# deploy/quickstart.sh: set the machine up, then run hatfleet's main flow on the embedded default
-# (the built-in WMT'14 en-de design space and HAT's published SubTransformers).
+# deploy/quickstart.sh: set the machine up, then run hatfleet's main flow on the embedded
+# default: a local hat-server with an in-process agent for this machine (a fleet of one).
 #
-# Today the flow is local: inspect the design space, sample SubTransformers reproducibly, and
-# compute HAT's latency features and the analytic cost of a published config. Later releases run
-# measurement, predictor training and search through a local server and agent here.
+#  1. inspect the design space (HAT's WMT'14 en-de space0) and one of HAT's published configs;
+#  2. start hat-server --local-agent on a fresh data directory;
+#  3. submit a latency-dataset job (SAMPLES configs, default 8), watch it to the end;
+#  4. export the dataset as HAT's CSV, list the fleet, stop the server cleanly.
+# Environment: SAMPLES, HAT_WORK_DIR (default: a new temporary directory), BUILD_DIR.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 WORK="${HAT_WORK_DIR:-$(mktemp -d -t hatfleet-quickstart-XXXXXX)}"
+SAMPLES="${SAMPLES:-8}"
 mkdir -p "$WORK"
 
 "$ROOT/deploy/setup.sh"
-HATCTL="$BUILD_DIR/bin/hatctl"
+BIN="$BUILD_DIR/bin"
 SPACE=hat-wmt14-en-de
 PUBLISHED="$ROOT/data/hat-configs/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml"
 
 step() { printf '\n== %s\n' "$*"; }
 
 step "The design space ($SPACE, HAT's space0)"
-"$HATCTL" space show "$SPACE"
+"$BIN/hatctl" space show "$SPACE"
 
-step "Five SubTransformers sampled with seed 1 (written as HAT YAML to $WORK/configs)"
-mkdir -p "$WORK/configs"
-"$HATCTL" space sample "$SPACE" --count 5 --seed 1 --out-dir "$WORK/configs"
+step "HAT's Xeon SubTransformer (137.9 ms, BLEU 25.8): features and cost"
+"$BIN/hatctl" config features "$PUBLISHED" --space "$SPACE"
 
-step "HAT's Xeon SubTransformer (137.9 ms, BLEU 25.8): validity, features, cost"
-"$HATCTL" config validate "$PUBLISHED" --space "$SPACE"
-"$HATCTL" config features "$PUBLISHED" --space "$SPACE"
+step "Starting hat-server with a local agent (data in $WORK/data)"
+"$BIN/hat-server" --data-dir "$WORK/data" --listen 127.0.0.1:0 --port_file "$WORK/port" \
+  --local-agent --local_agent_device_class local-cpu > "$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
+[[ -s "$WORK/port" ]] || { cat "$WORK/server.log"; echo "quickstart: server did not start" >&2; exit 1; }
+export HAT_SERVER="127.0.0.1:$(cat "$WORK/port")"
+export HAT_TOKEN="$(cat "$WORK/data/admin.token")"
 
-step "The same as JSON, for scripts"
-"$HATCTL" config features "$PUBLISHED" --space "$SPACE" --json | tee "$WORK/features.json"
+step "Latency dataset: $SAMPLES SubTransformers of $SPACE measured on this machine"
+JOB="$("$BIN/hatctl" jobs submit latency-dataset --space "$SPACE" --device-class local-cpu \
+  --samples "$SAMPLES" --seed 1 --protocol hat --runs 5 --warmup 2)"
+echo "submitted $JOB"
+"$BIN/hatctl" jobs watch "$JOB"
+
+step "The fleet"
+"$BIN/hatctl" agents list
+
+step "The dataset in HAT's CSV format ($WORK/local-cpu.csv)"
+"$BIN/hatctl" dataset export --device-class local-cpu --format hat-csv --out "$WORK/local-cpu.csv"
+column -s, -t < "$WORK/local-cpu.csv" | cut -c1-160
 
 printf '\nquickstart: done; outputs in %s\n' "$WORK"

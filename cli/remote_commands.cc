@@ -1,0 +1,379 @@
+// `hatctl agents list`, `hatctl jobs submit|list|get|watch|cancel`, `hatctl dataset export`.
+// Every command takes --server (HAT_SERVER), --token (HAT_TOKEN) or --token-file, TLS options,
+// --timeout and --json.
+#include "cli/remote_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "cli/cli_output.h"
+#include "common/builtin_spaces.h"
+#include "common/design_space_io.h"
+#include "common/file_util.h"
+#include "common/proto_conversions.h"
+#include "common/status_macros.h"
+#include "hat/v1/job_service.grpc.pb.h"
+#include "measure/measure_proto.h"
+#include "rpc/grpc_status.h"
+#include "rpc/tls.h"
+
+namespace hat::cli {
+namespace {
+
+struct RemoteOptions {
+  std::string server;
+  std::string token;
+  std::string token_file;
+  std::string tls_ca, tls_cert, tls_key;
+  double timeout_s = 30;
+  bool json = false;
+  // Command arguments.
+  std::string job_id;
+  std::string device_class;
+  std::string space;
+  int samples = 0;
+  uint64_t seed = 1;
+  std::string protocol = "default";
+  int runs = 0;
+  int warmup = -1;
+  std::string idempotency_key;
+  std::string format = "hat-csv";
+  std::string out;
+};
+
+void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
+  cmd->add_option("--server", o->server,
+                  "hat-server address (default: HAT_SERVER or 127.0.0.1:7070)");
+  cmd->add_option("--token", o->token, "Admin token (default: HAT_TOKEN)");
+  cmd->add_option("--token-file", o->token_file, "File holding the admin token");
+  cmd->add_option("--tls-ca", o->tls_ca, "PEM CA of the server: connect with TLS");
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM client certificate (mutual TLS)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM client key (mutual TLS)");
+  cmd->add_option("--timeout", o->timeout_s, "Seconds each call may take")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print JSON");
+}
+
+class Client {
+ public:
+  static absl::StatusOr<Client> Connect(const RemoteOptions& o) {
+    Client c;
+    std::string server = o.server;
+    if (server.empty())
+      server = std::getenv("HAT_SERVER") ? std::getenv("HAT_SERVER") : "127.0.0.1:7070";
+    c.token_ = o.token;
+    if (c.token_.empty() && std::getenv("HAT_TOKEN")) c.token_ = std::getenv("HAT_TOKEN");
+    if (c.token_.empty() && !o.token_file.empty()) {
+      HAT_ASSIGN_OR_RETURN(std::string t, ReadFileToString(o.token_file));
+      c.token_ = std::string(absl::StripAsciiWhitespace(t));
+    }
+    if (c.token_.empty()) {
+      return absl::InvalidArgumentError(
+          "no admin token: pass --token, set HAT_TOKEN, or --token-file DATA_DIR/admin.token");
+    }
+    HAT_ASSIGN_OR_RETURN(auto creds, ChannelCredentials(o.tls_ca, o.tls_cert, o.tls_key));
+    c.stub_ = v1::JobService::NewStub(grpc::CreateChannel(server, creds));
+    c.server_ = server;
+    c.timeout_ms_ = static_cast<int64_t>(o.timeout_s * 1000);
+    return c;
+  }
+
+  // A context carrying the token; `timeout_ms` < 0 means no deadline (streams).
+  std::unique_ptr<grpc::ClientContext> Context(int64_t timeout_ms = 0) const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata(kAuthorizationKey, BearerValue(token_));
+    const int64_t t = timeout_ms == 0 ? timeout_ms_ : timeout_ms;
+    if (t > 0) ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(t));
+    return ctx;
+  }
+  absl::Status Check(const grpc::Status& s) const { return Annotate(FromGrpcStatus(s), server_); }
+  v1::JobService::Stub& stub() { return *stub_; }
+
+ private:
+  std::shared_ptr<v1::JobService::Stub> stub_;
+  std::string token_;
+  std::string server_;
+  int64_t timeout_ms_ = 30000;
+};
+
+std::string ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "{}";
+  return out;
+}
+
+const char* StateName(v1::JobState s) {
+  switch (s) {
+    case v1::JOB_STATE_QUEUED:
+      return "queued";
+    case v1::JOB_STATE_RUNNING:
+      return "running";
+    case v1::JOB_STATE_SUCCEEDED:
+      return "succeeded";
+    case v1::JOB_STATE_FAILED:
+      return "failed";
+    case v1::JOB_STATE_CANCELLED:
+      return "cancelled";
+    default:
+      return "unknown";
+  }
+}
+
+const char* AgentStateName(v1::AgentState s) {
+  switch (s) {
+    case v1::AGENT_STATE_IDLE:
+      return "idle";
+    case v1::AGENT_STATE_MEASURING:
+      return "measuring";
+    case v1::AGENT_STATE_LOST:
+      return "lost";
+    case v1::AGENT_STATE_LEFT:
+      return "left";
+    default:
+      return "unknown";
+  }
+}
+
+void PrintJobLine(const v1::Job& job) {
+  const v1::JobProgress& p = job.progress();
+  std::cout << absl::StrFormat(
+      "%-12s %-10s %6d/%-6d failed %-4d %s\n", job.job_id(), StateName(job.state()), p.done(),
+      p.total(), p.failed(),
+      job.spec().has_latency_dataset()
+          ? absl::StrCat("latency-dataset ", job.spec().latency_dataset().device_class())
+          : std::string("job"));
+}
+
+absl::Status AgentsList(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::ListAgentsRequest req;
+  req.set_device_class(o.device_class);
+  v1::ListAgentsResponse resp;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().ListAgents(c.Context().get(), req, &resp)));
+  if (o.json) {
+    std::cout << ToJson(resp) << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << absl::StrFormat("%-14s %-14s %-10s %8s  %s\n", "agent", "device_class", "state",
+                               "measured", "hardware");
+  for (const v1::Agent& a : resp.agents()) {
+    std::cout << absl::StrFormat("%-14s %-14s %-10s %8d  %s, %d threads\n", a.agent_id(),
+                                 a.device_class(), AgentStateName(a.state()), a.measurements_done(),
+                                 a.hardware().cpu_model(), a.hardware().threads());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Submit(const RemoteOptions& o) {
+  v1::SubmitJobRequest req;
+  v1::LatencyDatasetJobSpec* spec = req.mutable_spec()->mutable_latency_dataset();
+  if (BuiltinSpace(o.space).ok()) {
+    spec->set_space_name(o.space);
+  } else {
+    HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
+    ToProto(space, spec->mutable_design_space());
+  }
+  spec->set_device_class(o.device_class);
+  spec->set_num_configs(o.samples);
+  spec->set_seed(o.seed);
+  HAT_ASSIGN_OR_RETURN(MeasurementProtocol protocol, MeasurementProtocol::FromName(o.protocol));
+  if (o.runs > 0) protocol.min_runs = protocol.max_runs = o.runs;
+  if (o.warmup >= 0) protocol.warmup_runs = o.warmup;
+  HAT_RETURN_IF_ERROR(protocol.Validate());
+  ToProto(protocol, spec->mutable_protocol());
+  spec->mutable_protocol()->set_threads(0);  // each agent's own thread setting
+  req.set_idempotency_key(o.idempotency_key);
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::SubmitJobResponse resp;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().SubmitJob(c.Context().get(), req, &resp)));
+  if (o.json) {
+    std::cout << ToJson(resp.job()) << "\n";
+  } else {
+    std::cout << resp.job().job_id() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status List(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::ListJobsRequest req;
+  v1::ListJobsResponse all;
+  do {
+    v1::ListJobsResponse page;
+    HAT_RETURN_IF_ERROR(c.Check(c.stub().ListJobs(c.Context().get(), req, &page)));
+    for (const v1::Job& j : page.jobs()) *all.add_jobs() = j;
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  if (o.json) {
+    std::cout << ToJson(all) << "\n";
+    return absl::OkStatus();
+  }
+  for (const v1::Job& j : all.jobs()) PrintJobLine(j);
+  return absl::OkStatus();
+}
+
+absl::Status Get(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::GetJobRequest req;
+  req.set_job_id(o.job_id);
+  v1::Job job;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  if (o.json) {
+    std::cout << ToJson(job) << "\n";
+  } else {
+    PrintJobLine(job);
+    if (!job.error().empty()) std::cout << "error: " << job.error() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// Exit code 0 when the job succeeded, 1 otherwise.
+absl::StatusOr<int> Watch(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::WatchJobRequest req;
+  req.set_job_id(o.job_id);
+  auto ctx = c.Context(-1);
+  std::unique_ptr<grpc::ClientReader<v1::Job>> reader = c.stub().WatchJob(ctx.get(), req);
+  v1::Job job;
+  bool any = false;
+  while (reader->Read(&job)) {
+    any = true;
+    const v1::JobProgress& p = job.progress();
+    if (o.json) {
+      google::protobuf::util::JsonPrintOptions options;
+      options.preserve_proto_field_names = true;
+      std::string line;
+      (void)google::protobuf::util::MessageToJsonString(job, &line, options);
+      std::cout << line << std::endl;
+    } else {
+      PrintProgress(job.job_id(), static_cast<int>(p.done() + p.failed()),
+                    static_cast<int>(p.total()), p.rate_per_s(), std::max(0.0, p.eta_s()),
+                    StateName(job.state()));
+    }
+  }
+  HAT_RETURN_IF_ERROR(c.Check(reader->Finish()));
+  if (!any) return absl::UnavailableError("the server sent no update");
+  if (!o.json) {
+    std::cout << job.job_id() << " " << StateName(job.state());
+    if (!job.error().empty()) std::cout << ": " << job.error();
+    std::cout << "\n";
+  }
+  return job.state() == v1::JOB_STATE_SUCCEEDED ? kExitOk : kExitFailure;
+}
+
+absl::Status Cancel(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::CancelJobRequest req;
+  req.set_job_id(o.job_id);
+  v1::Job job;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().CancelJob(c.Context().get(), req, &job)));
+  if (o.json) {
+    std::cout << ToJson(job) << "\n";
+  } else {
+    PrintJobLine(job);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Export(const RemoteOptions& o) {
+  v1::ExportRequest req;
+  req.set_device_class(o.device_class);
+  if (o.format == "hat-csv") {
+    req.set_format(v1::EXPORT_FORMAT_HAT_CSV);
+  } else if (o.format == "full") {
+    req.set_format(v1::EXPORT_FORMAT_FULL);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format=", o.format, ": expected hat-csv or full"));
+  }
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  auto ctx = c.Context(-1);
+  std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader = c.stub().Export(ctx.get(), req);
+  std::string data;
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) data += chunk.data();
+  HAT_RETURN_IF_ERROR(c.Check(reader->Finish()));
+  if (o.out.empty()) {
+    std::cout << data;
+    return absl::OkStatus();
+  }
+  HAT_RETURN_IF_ERROR(WriteFileAtomically(o.out, data));
+  std::cerr << "hatctl: wrote " << data.size() << " bytes to " << o.out << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddRemoteCommands(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<RemoteOptions>();
+  auto run = [exit_code](absl::Status s) { *exit_code = ReportError(s); };
+
+  CLI::App* agents = app.add_subcommand("agents", "The fleet (needs hat-server)");
+  agents->require_subcommand(1);
+  CLI::App* agents_list = agents->add_subcommand("list", "List registered agents");
+  AddConnectionFlags(agents_list, o.get());
+  agents_list->add_option("--device-class", o->device_class, "Only this device class");
+  agents_list->callback([o, run] { run(AgentsList(*o)); });
+
+  CLI::App* jobs = app.add_subcommand("jobs", "Submit and follow jobs (needs hat-server)");
+  jobs->require_subcommand(1);
+  CLI::App* submit = jobs->add_subcommand("submit", "Submit a job");
+  submit->require_subcommand(1);
+  CLI::App* dataset_job = submit->add_subcommand(
+      "latency-dataset", "Measure sampled SubTransformers on a device class; prints the job id");
+  AddConnectionFlags(dataset_job, o.get());
+  dataset_job->add_option("--space", o->space, "Design space (built-in name or file)")->required();
+  dataset_job->add_option("--device-class", o->device_class, "Device class to measure on")
+      ->required();
+  dataset_job->add_option("--samples", o->samples, "Number of configs")->required();
+  dataset_job->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
+  dataset_job->add_option("--protocol", o->protocol, "default or hat")->capture_default_str();
+  dataset_job->add_option("--runs", o->runs, "Fixed number of timed runs per config");
+  dataset_job->add_option("--warmup", o->warmup, "Warm-up runs per config");
+  dataset_job->add_option("--idempotency-key", o->idempotency_key,
+                          "Resubmitting with the same key returns the same job");
+  dataset_job->callback([o, run] { run(Submit(*o)); });
+
+  CLI::App* list = jobs->add_subcommand("list", "List jobs");
+  AddConnectionFlags(list, o.get());
+  list->callback([o, run] { run(List(*o)); });
+
+  CLI::App* get = jobs->add_subcommand("get", "Show a job");
+  AddConnectionFlags(get, o.get());
+  get->add_option("id", o->job_id, "Job id")->required();
+  get->callback([o, run] { run(Get(*o)); });
+
+  CLI::App* watch = jobs->add_subcommand(
+      "watch", "Follow a job until it ends (exit 0 succeeded, 1 failed or cancelled)");
+  AddConnectionFlags(watch, o.get());
+  watch->add_option("id", o->job_id, "Job id")->required();
+  watch->callback([o, exit_code] {
+    absl::StatusOr<int> code = Watch(*o);
+    *exit_code = code.ok() ? *code : ReportError(code.status());
+  });
+
+  CLI::App* cancel = jobs->add_subcommand("cancel", "Cancel a job");
+  AddConnectionFlags(cancel, o.get());
+  cancel->add_option("id", o->job_id, "Job id")->required();
+  cancel->callback([o, run] { run(Cancel(*o)); });
+
+  CLI::App* dataset = app.add_subcommand("dataset", "Latency datasets (needs hat-server)");
+  dataset->require_subcommand(1);
+  CLI::App* export_cmd = dataset->add_subcommand("export", "Export a device class's measurements");
+  AddConnectionFlags(export_cmd, o.get());
+  export_cmd->add_option("--device-class", o->device_class, "Device class")->required();
+  export_cmd->add_option("--format", o->format, "hat-csv or full")->capture_default_str();
+  export_cmd->add_option("--out", o->out, "Write to this file (default: stdout)");
+  export_cmd->callback([o, run] { run(Export(*o)); });
+}
+
+}  // namespace hat::cli

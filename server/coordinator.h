@@ -1,0 +1,140 @@
+// Coordinator: the core of hat-server, without gRPC. It keeps the fleet (agents), per device
+// class task queues with leases, and jobs, persists every change to a KvStore before
+// acknowledging it, and recovers all of it when reopened on the same store.
+//
+// Fleet: agents register under a device class and may declare a host group; agents of one host
+// group never hold leases at the same time (their measurements would disturb each other). An
+// agent that misses heartbeats for `lost_after` is marked LOST and its lease returns to the
+// queue. Leases: one per agent at a time, with a deadline that heartbeats extend; an expired
+// lease goes back to the queue until `max_attempts`, then the task fails. Reports are
+// idempotent: the first report of a task stores its measurement, later ones (duplicates, or a
+// late report after the task was re-leased) change nothing.
+//
+// Thread safety: every method may be called concurrently (one mutex; storage writes happen
+// under it so memory and store never disagree). LeaseTask and WaitJobChange block up to their
+// deadline, releasing the mutex while they wait.
+#ifndef HATFLEET_SERVER_COORDINATOR_H_
+#define HATFLEET_SERVER_COORDINATOR_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hat/v1/fleet_service.pb.h"
+#include "hat/v1/job_service.pb.h"
+#include "hat/v1/store.pb.h"
+#include "server/storage/kv_store.h"
+
+namespace hat {
+
+struct CoordinatorOptions {
+  int64_t heartbeat_interval_ms = 5000;
+  int64_t lost_after_ms = 20000;       // no heartbeat this long: agent LOST, lease expired
+  int64_t lease_duration_ms = 120000;  // extended by each heartbeat naming the lease
+  int max_attempts = 3;                // leases of one task before it fails
+  int max_configs_per_job = 100000;
+  int max_samples_per_result = 100000;   // raw samples per component in a report
+  std::function<int64_t()> now_unix_ms;  // wall clock; default: the system clock
+};
+
+class Coordinator {
+ public:
+  // Recovers agents, jobs, tasks, queues and leases from `store`.
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Open(std::unique_ptr<KvStore> store,
+                                                           CoordinatorOptions options);
+  ~Coordinator();
+
+  // --- FleetService ---
+  absl::StatusOr<v1::RegisterAgentResponse> RegisterAgent(const v1::RegisterAgentRequest& req);
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& req);
+  // Long poll: returns a task, or an empty response at `deadline_ms` (or when `cancelled`
+  // returns true, or at Shutdown).
+  absl::StatusOr<v1::LeaseTaskResponse> LeaseTask(const v1::LeaseTaskRequest& req,
+                                                  int64_t deadline_ms,
+                                                  const std::function<bool()>& cancelled);
+  absl::StatusOr<v1::ReportResultResponse> ReportResult(const v1::ReportResultRequest& req);
+  absl::Status ReleaseLease(const v1::ReleaseLeaseRequest& req);
+
+  // --- JobService ---
+  absl::StatusOr<v1::Job> SubmitJob(const v1::SubmitJobRequest& req);
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id);
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req);
+  absl::StatusOr<v1::Job> CancelJob(const std::string& job_id);
+  // The job once its version exceeds `known_version` (or at `deadline_ms`, or Shutdown), with
+  // its new version. Version 0 returns at once.
+  absl::StatusOr<std::pair<v1::Job, int64_t>> WaitJobChange(const std::string& job_id,
+                                                            int64_t known_version,
+                                                            int64_t deadline_ms,
+                                                            const std::function<bool()>& cancelled);
+  v1::ListAgentsResponse ListAgents(const std::string& device_class);
+  // The stored measurements of a device class: HAT's CSV or JSON lines with everything.
+  absl::StatusOr<std::string> ExportDataset(const std::string& device_class,
+                                            v1::ExportFormat format);
+
+  // Expires overdue leases and marks silent agents lost. Run periodically (hat-server: every
+  // second) and by tests.
+  absl::Status Tick();
+
+  // Wakes every waiting call; later long polls return at once.
+  void Shutdown();
+
+  int64_t NowMs() const { return options_.now_unix_ms(); }
+
+ private:
+  struct AgentEntry {
+    v1::Agent agent;
+    int64_t last_heartbeat_ms = 0;
+    std::string lease_id;  // empty when idle
+  };
+  struct JobEntry {
+    v1::Job job;
+    int64_t version = 1;
+    std::vector<std::string> task_keys;
+  };
+
+  Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options);
+  absl::Status Recover();
+
+  // All REQUIRE mu_ held.
+  absl::Status Persist(const WriteBatch& batch);
+  void PutTask(WriteBatch& batch, const v1::TaskRecord& task);
+  void PutJob(WriteBatch& batch, const JobEntry& job);
+  void PutAgent(WriteBatch& batch, const AgentEntry& agent);
+  // Persists `batch` with `meta` as the new server meta; meta_ changes only on success.
+  absl::Status PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta);
+  void Enqueue(const std::string& task_key, const v1::TaskRecord& task);
+  // Progress, rate, ETA and final state from the job's tasks (records in `pending` take the
+  // place of the stored ones: changes about to be written); bumps its version.
+  void RefreshJob(JobEntry& job, const std::map<std::string, v1::TaskRecord>* pending = nullptr);
+  // Returns a leased task to its queue (or fails it after max attempts); updates `batch`.
+  // `task_key` is taken by value: callers pass references into maps this erases from.
+  void ExpireLease(std::string task_key, const std::string& reason, WriteBatch& batch,
+                   std::set<std::string>& touched_jobs);
+  bool HostGroupBusy(const AgentEntry& agent) const;
+
+  std::unique_ptr<KvStore> store_;
+  CoordinatorOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // tasks queued, leases freed, jobs updated, shutdown
+  bool shutdown_ = false;
+  v1::ServerMeta meta_;
+  std::map<std::string, AgentEntry> agents_;
+  std::map<std::string, JobEntry> jobs_;
+  std::map<std::string, v1::TaskRecord> tasks_;  // by task key ("<job>/<index>")
+  // Per device class: (queue sequence, task key), oldest first.
+  std::map<std::string, std::set<std::pair<int64_t, std::string>>> queues_;
+  std::map<std::string, std::string> leases_;  // lease id -> task key
+};
+
+}  // namespace hat
+
+#endif  // HATFLEET_SERVER_COORDINATOR_H_

@@ -1,0 +1,84 @@
+// Memory store, fault injection and table names.
+#include "server/storage/kv_store.h"
+
+#include <map>
+#include <mutex>
+
+namespace hat {
+
+const char* TableName(Table table) {
+  switch (table) {
+    case Table::kMeta:
+      return "meta";
+    case Table::kAgents:
+      return "agents";
+    case Table::kJobs:
+      return "jobs";
+    case Table::kTasks:
+      return "tasks";
+    case Table::kMeasurements:
+      return "measurements";
+  }
+  return "?";
+}
+
+namespace {
+
+class MemoryStore : public KvStore {
+ public:
+  absl::Status Write(const WriteBatch& batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const WriteBatch::Op& op : batch.ops()) {
+      auto& table = tables_[static_cast<int>(op.table)];
+      if (op.value) {
+        table[op.key] = *op.value;
+      } else {
+        table.erase(op.key);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<std::string>> Get(Table t, const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto& table = tables_[static_cast<int>(t)];
+    auto it = table.find(key);
+    if (it == table.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  absl::Status Scan(
+      Table t, const std::string& prefix,
+      const std::function<bool(const std::string&, const std::string&)>& fn) override {
+    // Copy the range first so `fn` may call back into the store.
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto& table = tables_[static_cast<int>(t)];
+      for (auto it = table.lower_bound(prefix);
+           it != table.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        rows.emplace_back(it->first, it->second);
+      }
+    }
+    for (const auto& [k, v] : rows) {
+      if (!fn(k, v)) break;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> tables_[5];
+};
+
+}  // namespace
+
+std::unique_ptr<KvStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+absl::Status FaultInjectingStore::Write(const WriteBatch& batch) {
+  if (writes_left_ == 0) return absl::UnavailableError("injected storage failure");
+  if (writes_left_ > 0) --writes_left_;
+  return base_->Write(batch);
+}
+
+}  // namespace hat

@@ -1,0 +1,93 @@
+// KvStore: the coordinator's durable key-value storage, in tables (RocksDB column families).
+//
+// Contract: Write() applies a batch atomically and returns OK only once the batch is durable
+// (RocksDB: WAL fsync'd, WriteOptions::sync = true). Callers acknowledge nothing to a client
+// before that. Two implementations share one test suite: RocksDB for the server, memory for
+// tests; FaultInjectingStore wraps either to fail writes on demand.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef HATFLEET_SERVER_STORAGE_KV_STORE_H_
+#define HATFLEET_SERVER_STORAGE_KV_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace hat {
+
+// Tables, one RocksDB column family each; the key layout is in docs/ARCHITECTURE.md.
+enum class Table { kMeta, kAgents, kJobs, kTasks, kMeasurements };
+inline constexpr Table kAllTables[] = {Table::kMeta, Table::kAgents, Table::kJobs, Table::kTasks,
+                                       Table::kMeasurements};
+const char* TableName(Table table);
+
+class WriteBatch {
+ public:
+  struct Op {
+    Table table;
+    std::string key;
+    std::optional<std::string> value;  // nullopt = delete
+  };
+  void Put(Table table, std::string key, std::string value) {
+    ops_.push_back({table, std::move(key), std::move(value)});
+  }
+  void Delete(Table table, std::string key) {
+    ops_.push_back({table, std::move(key), std::nullopt});
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  // Atomic and durable before it returns OK.
+  virtual absl::Status Write(const WriteBatch& batch) = 0;
+  // nullopt when the key is absent.
+  virtual absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) = 0;
+  // Calls `fn` for every key starting with `prefix`, in key order, until it returns false.
+  virtual absl::Status Scan(
+      Table table, const std::string& prefix,
+      const std::function<bool(const std::string& key, const std::string& value)>& fn) = 0;
+};
+
+// Opens (creating if needed) a RocksDB store in `dir`. UNAVAILABLE when the directory is locked
+// by another process, with RocksDB's message.
+absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksDbStore(const std::string& dir);
+
+std::unique_ptr<KvStore> NewMemoryStore();
+
+// Wraps a store; after FailWritesAfter(n), the (n+1)-th and later writes fail UNAVAILABLE
+// without touching the wrapped store.
+class FaultInjectingStore : public KvStore {
+ public:
+  explicit FaultInjectingStore(std::unique_ptr<KvStore> base) : base_(std::move(base)) {}
+  void FailWritesAfter(int writes) { writes_left_ = writes; }
+  void Heal() { writes_left_ = -1; }
+
+  absl::Status Write(const WriteBatch& batch) override;
+  absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) override {
+    return base_->Get(table, key);
+  }
+  absl::Status Scan(
+      Table table, const std::string& prefix,
+      const std::function<bool(const std::string&, const std::string&)>& fn) override {
+    return base_->Scan(table, prefix, fn);
+  }
+
+ private:
+  std::unique_ptr<KvStore> base_;
+  int writes_left_ = -1;  // -1: never fail
+};
+
+}  // namespace hat
+
+#endif  // HATFLEET_SERVER_STORAGE_KV_STORE_H_

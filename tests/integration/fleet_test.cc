@@ -1,0 +1,297 @@
+// The fleet end to end, as real processes on loopback: hat-server, hat-agent, hatctl.
+// Timeouts below only bound how long a broken build may hang a test; no assertion is about
+// speed.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "hat/v1/job_service.grpc.pb.h"
+#include "rpc/grpc_status.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace hat {
+namespace {
+
+using ::hat::testing::Subprocess;
+using ::testing::HasSubstr;
+
+constexpr char kFleetToken[] = "fleet-secret-123";
+constexpr char kAdminToken[] = "admin-secret-456";
+
+bool WaitFor(const std::function<bool()>& done, double seconds) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class FleetTest : public ::testing::Test {
+ protected:
+  // Starts hat-server on `port` (0: any) and waits until it answers.
+  void StartServer(int port = 0, std::vector<std::string> extra = {}) {
+    const std::string port_file = dir_.File("port");
+    std::remove(port_file.c_str());
+    std::vector<std::string> argv = {HAT_SERVER_PATH,
+                                     "--data-dir=" + dir_.File("data"),
+                                     "--listen=127.0.0.1:" + std::to_string(port),
+                                     "--port_file=" + port_file,
+                                     std::string("--fleet_token=") + kFleetToken,
+                                     std::string("--admin_token=") + kAdminToken,
+                                     "--heartbeat_seconds=0.3",
+                                     "--lost_after_seconds=1.5",
+                                     "--lease_seconds=3"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<Subprocess>(argv, dir_.File("server.log"));
+    ASSERT_TRUE(WaitFor([&] { return !ReadAll(port_file).empty() || !server_->running(); }, 60))
+        << server_->Log();
+    ASSERT_TRUE(server_->running()) << server_->Log();
+    port_ = std::stoi(ReadAll(port_file));
+    stub_ =
+        v1::JobService::NewStub(grpc::CreateChannel(Address(), grpc::InsecureChannelCredentials()));
+  }
+  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  std::unique_ptr<Subprocess> StartAgent(const std::string& name, const std::string& device_class,
+                                         const std::string& token = kFleetToken) {
+    return std::make_unique<Subprocess>(
+        std::vector<std::string>{HAT_AGENT_PATH, "--server=" + Address(),
+                                 "--device_class=" + device_class, "--token=" + token},
+        dir_.File(name + ".log"));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = kAdminToken) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata(kAuthorizationKey, BearerValue(token));
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return ctx;
+  }
+
+  // A latency-dataset job on the tiny space; `runs` timed runs per config (HAT preset).
+  grpc::Status Submit(int configs, int runs, const std::string& device_class, v1::Job* job,
+                      const std::string& token = kAdminToken) {
+    v1::SubmitJobRequest req;
+    auto* spec = req.mutable_spec()->mutable_latency_dataset();
+    spec->set_space_name("tiny");
+    spec->set_device_class(device_class);
+    spec->set_num_configs(configs);
+    spec->set_seed(5);
+    spec->mutable_protocol()->set_preset(v1::PROTOCOL_PRESET_HAT);
+    spec->mutable_protocol()->set_warmup_runs(1);
+    spec->mutable_protocol()->set_min_runs(runs);
+    spec->mutable_protocol()->set_max_runs(runs);
+    v1::SubmitJobResponse resp;
+    grpc::Status s = stub_->SubmitJob(Ctx(token).get(), req, &resp);
+    *job = resp.job();
+    return s;
+  }
+
+  v1::Job GetJob(const std::string& id) {
+    v1::GetJobRequest req;
+    req.set_job_id(id);
+    v1::Job job;
+    EXPECT_TRUE(stub_->GetJob(Ctx().get(), req, &job).ok());
+    return job;
+  }
+
+  bool WaitJobEnded(const std::string& id, double seconds) {
+    return WaitFor(
+        [&] {
+          const v1::JobState s = GetJob(id).state();
+          return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
+                 s == v1::JOB_STATE_CANCELLED;
+        },
+        seconds);
+  }
+
+  // Rows of the device class's HAT CSV export (header excluded).
+  std::vector<std::string> ExportRows(const std::string& device_class) {
+    v1::ExportRequest req;
+    req.set_device_class(device_class);
+    req.set_format(v1::EXPORT_FORMAT_HAT_CSV);
+    auto ctx = Ctx();
+    auto reader = stub_->Export(ctx.get(), req);
+    std::string data;
+    v1::ExportChunk chunk;
+    while (reader->Read(&chunk)) data += chunk.data();
+    EXPECT_TRUE(reader->Finish().ok());
+    std::vector<std::string> rows;
+    std::stringstream ss(data);
+    std::string line;
+    std::getline(ss, line);  // header
+    while (std::getline(ss, line)) rows.push_back(line);
+    return rows;
+  }
+
+  v1::ListAgentsResponse Agents() {
+    v1::ListAgentsResponse resp;
+    EXPECT_TRUE(stub_->ListAgents(Ctx().get(), v1::ListAgentsRequest(), &resp).ok());
+    return resp;
+  }
+
+  hat::testing::TempDir dir_;
+  std::unique_ptr<Subprocess> server_;
+  int port_ = 0;
+  std::unique_ptr<v1::JobService::Stub> stub_;
+};
+
+TEST_F(FleetTest, ThreeAgentsCompleteAThirtyConfigJobWithThirtyMeasurements) {
+  StartServer();
+  auto a = StartAgent("a1", "tiny-cpu"), b = StartAgent("a2", "tiny-cpu"),
+       c = StartAgent("a3", "tiny-cpu");
+  v1::Job job;
+  ASSERT_TRUE(Submit(30, 2, "tiny-cpu", &job).ok());
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << server_->Log();
+  const v1::Job done = GetJob(job.job_id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+  EXPECT_EQ(done.progress().done(), 30);
+  EXPECT_EQ(ExportRows("tiny-cpu").size(), 30u);
+  int64_t measured = 0;
+  const v1::ListAgentsResponse agents = Agents();
+  for (const v1::Agent& agent : agents.agents()) measured += agent.measurements_done();
+  EXPECT_EQ(measured, 30);
+  EXPECT_EQ(Agents().agents_size(), 3);
+}
+
+TEST_F(FleetTest, AgentKilledMidLeaseHasItsTaskReleasedAndCompletedOnce) {
+  StartServer();
+  auto victim = StartAgent("victim", "tiny-cpu");
+  v1::Job job;
+  ASSERT_TRUE(Submit(4, 150, "tiny-cpu", &job).ok());  // long enough to catch it measuring
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const v1::ListAgentsResponse agents = Agents();
+        for (const v1::Agent& a : agents.agents()) {
+          if (a.state() == v1::AGENT_STATE_MEASURING) return true;
+        }
+        return false;
+      },
+      120))
+      << victim->Log();
+  victim->Kill(SIGKILL);
+  victim->Wait();
+  auto rescuer = StartAgent("rescuer", "tiny-cpu");
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << server_->Log();
+  const v1::Job done = GetJob(job.job_id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+  EXPECT_EQ(ExportRows("tiny-cpu").size(), 4u);
+  bool lost = false;
+  const v1::ListAgentsResponse agents = Agents();
+  for (const v1::Agent& a : agents.agents()) lost = lost || a.state() == v1::AGENT_STATE_LOST;
+  EXPECT_TRUE(lost) << "the killed agent should be marked lost";
+}
+
+TEST_F(FleetTest, ServerKilledMidJobFinishesAfterRestartKeepingEveryMeasurement) {
+  StartServer();
+  auto a = StartAgent("a1", "tiny-cpu"), b = StartAgent("a2", "tiny-cpu");
+  v1::Job job;
+  ASSERT_TRUE(Submit(16, 60, "tiny-cpu", &job).ok());
+  ASSERT_TRUE(WaitFor([&] { return GetJob(job.job_id()).progress().done() >= 4; }, 300));
+  server_->Kill(SIGKILL);
+  server_->Wait();
+  // Everything acknowledged before the kill is in the store: restart and read it back.
+  const int port = port_;
+  StartServer(port);
+  const int64_t kept = GetJob(job.job_id()).progress().done();
+  EXPECT_GE(kept, 4);
+  ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << server_->Log();
+  const v1::Job done = GetJob(job.job_id());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+  EXPECT_EQ(done.progress().done(), 16);
+  EXPECT_EQ(ExportRows("tiny-cpu").size(), 16u);
+}
+
+TEST_F(FleetTest, WrongOrMissingTokensAreRefusedAndChangeNothing) {
+  StartServer();
+  v1::Job job;
+  grpc::Status wrong = Submit(3, 1, "tiny-cpu", &job, "not-the-token");
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status missing = Submit(3, 1, "tiny-cpu", &job, "");
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status fleet_on_jobs = Submit(3, 1, "tiny-cpu", &job, kFleetToken);
+  EXPECT_EQ(fleet_on_jobs.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(wrong.error_message(), ::testing::Not(HasSubstr(kAdminToken)));
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(stub_->ListJobs(Ctx().get(), v1::ListJobsRequest(), &jobs).ok());
+  EXPECT_EQ(jobs.jobs_size(), 0);
+  // An agent with the wrong token gives up with a clear message instead of retrying forever.
+  auto agent = StartAgent("intruder", "tiny-cpu", "wrong");
+  ASSERT_TRUE(WaitFor([&] { return !agent->running(); }, 60));
+  EXPECT_NE(agent->Wait(), 0);
+  EXPECT_THAT(agent->Log(), HasSubstr("invalid token"));
+  EXPECT_EQ(Agents().agents_size(), 0);
+  EXPECT_THAT(server_->Log(), ::testing::Not(HasSubstr(kAdminToken)));
+}
+
+TEST_F(FleetTest, OversizedAndMalformedRequestsGetClearErrorsAndTheServerKeepsServing) {
+  StartServer(0, {"--max_message_bytes=1048576"});
+  v1::SubmitJobRequest big;
+  big.mutable_spec()->set_description(std::string(2 << 20, 'x'));
+  v1::SubmitJobResponse resp;
+  EXPECT_EQ(stub_->SubmitJob(Ctx().get(), big, &resp).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::Job job;
+  grpc::Status too_many = Submit(1000000000, 1, "tiny-cpu", &job);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_many.error_message(), HasSubstr("num_configs=1000000000"));
+  grpc::Status bad_class = Submit(1, 1, "has spaces", &job);
+  EXPECT_EQ(bad_class.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_class.error_message(), HasSubstr("device_class"));
+  v1::GetJobRequest missing;
+  missing.set_job_id("job-424242");
+  v1::Job out;
+  grpc::Status not_found = stub_->GetJob(Ctx().get(), missing, &out);
+  EXPECT_EQ(not_found.error_code(), grpc::StatusCode::NOT_FOUND);
+  // Still serving.
+  ASSERT_TRUE(Submit(2, 1, "tiny-cpu", &job).ok());
+  EXPECT_EQ(GetJob(job.job_id()).progress().total(), 2);
+  EXPECT_TRUE(server_->running());
+}
+
+TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
+  StartServer(0, {"--local_agent", "--local_agent_device_class=here"});
+  auto hatctl = [&](const std::string& args, const std::string& name) {
+    Subprocess p({"/bin/sh", "-c",
+                  std::string(HATCTL_PATH) + " " + args + " --server " + Address() + " --token " +
+                      kAdminToken},
+                 dir_.File(name));
+    const int code = p.Wait();
+    return std::make_pair(code, p.Log());
+  };
+  auto [submit_code, submit_out] = hatctl(
+      "jobs submit latency-dataset --space tiny --device-class here --samples 3 "
+      "--protocol hat --runs 2 --warmup 1",
+      "submit.log");
+  ASSERT_EQ(submit_code, 0) << submit_out;
+  const std::string id = submit_out.substr(0, submit_out.find('\n'));
+  auto [watch_code, watch_out] = hatctl("jobs watch " + id, "watch.log");
+  EXPECT_EQ(watch_code, 0) << watch_out;
+  EXPECT_THAT(watch_out, HasSubstr(id + " succeeded"));
+  auto [export_code, csv] =
+      hatctl("dataset export --device-class here --format hat-csv", "csv.log");
+  EXPECT_EQ(export_code, 0);
+  EXPECT_THAT(csv, HasSubstr("encoder_embed_dim,encoder_layer_num"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  auto [agents_code, agents] = hatctl("agents list --json", "agents.log");
+  EXPECT_EQ(agents_code, 0);
+  EXPECT_THAT(agents, HasSubstr("\"device_class\": \"here\""));
+  // Graceful shutdown on SIGTERM.
+  server_->Kill(SIGTERM);
+  EXPECT_EQ(server_->Wait(), 0) << server_->Log();
+}
+
+}  // namespace
+}  // namespace hat

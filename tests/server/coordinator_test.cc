@@ -1,0 +1,372 @@
+// The coordinator's logic with a fake clock and in-memory or RocksDB storage: leases, reports,
+// expiry, lost agents, host groups, cancellation, recovery and storage failures.
+#include "server/coordinator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/proto_conversions.h"
+#include "measure/measure_proto.h"
+#include "server/storage/record_codec.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace hat {
+namespace {
+
+using ::hat::testing::IsOk;
+using ::hat::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  CoordinatorOptions Options() {
+    CoordinatorOptions o;
+    o.heartbeat_interval_ms = 1000;
+    o.lost_after_ms = 5000;
+    o.lease_duration_ms = 10000;
+    o.max_attempts = 2;
+    o.now_unix_ms = [this] { return now_ms_; };
+    return o;
+  }
+  void Open(std::unique_ptr<KvStore> store) {
+    auto c = Coordinator::Open(std::move(store), Options());
+    ASSERT_TRUE(c.ok()) << c.status();
+    c_ = *std::move(c);
+  }
+  void SetUp() override {
+    auto faulty = std::make_unique<FaultInjectingStore>(NewMemoryStore());
+    faulty_ = faulty.get();
+    Open(std::move(faulty));
+  }
+
+  std::string Register(const std::string& device_class, const std::string& group = "") {
+    v1::RegisterAgentRequest r;
+    r.set_device_class(device_class);
+    r.set_host_group(group);
+    auto resp = c_->RegisterAgent(r);
+    EXPECT_TRUE(resp.ok()) << resp.status();
+    return resp.ok() ? resp->agent_id() : "";
+  }
+  std::string Submit(int configs, const std::string& device_class = "cpu") {
+    v1::SubmitJobRequest r;
+    auto* spec = r.mutable_spec()->mutable_latency_dataset();
+    spec->set_space_name("tiny");
+    spec->set_device_class(device_class);
+    spec->set_num_configs(configs);
+    spec->set_seed(3);
+    auto job = c_->SubmitJob(r);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return job.ok() ? job->job_id() : "";
+  }
+  // An immediate long poll (deadline now).
+  absl::StatusOr<v1::LeaseTaskResponse> Lease(const std::string& agent) {
+    v1::LeaseTaskRequest r;
+    r.set_agent_id(agent);
+    return c_->LeaseTask(r, now_ms_, nullptr);
+  }
+  absl::StatusOr<v1::ReportResultResponse> Report(const std::string& agent,
+                                                  const v1::LeaseTaskResponse& lease,
+                                                  double total_ms = 12.5) {
+    v1::ReportResultRequest r;
+    r.set_agent_id(agent);
+    r.set_lease_id(lease.lease_id());
+    v1::MeasurementResult* m = r.mutable_result();
+    m->set_task_id(lease.task().task_id());
+    m->set_config_id(lease.task().config().config_id());
+    m->set_total_ms(total_ms);
+    m->mutable_encoder()->set_median_ms(2.5);
+    m->mutable_decoder()->set_median_ms(10);
+    return c_->ReportResult(r);
+  }
+  int StoredMeasurements() {
+    auto csv = c_->ExportDataset("cpu", v1::EXPORT_FORMAT_HAT_CSV);
+    EXPECT_TRUE(csv.ok()) << csv.status();
+    return csv.ok() ? static_cast<int>(std::count(csv->begin(), csv->end(), '\n')) - 1 : -1;
+  }
+
+  int64_t now_ms_ = 1'700'000'000'000;
+  FaultInjectingStore* faulty_ = nullptr;
+  std::unique_ptr<Coordinator> c_;
+};
+
+TEST_F(CoordinatorTest, JobRunsToCompletionWithOneMeasurementPerConfig) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+    ASSERT_TRUE(lease.has_task());
+    EXPECT_EQ(lease.task().attempt(), 1);
+    ASSERT_OK_AND_ASSIGN(auto ack, Report(agent, lease));
+    EXPECT_TRUE(ack.stored());
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(job));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.progress().done(), 3);
+  EXPECT_EQ(StoredMeasurements(), 3);
+  ASSERT_OK_AND_ASSIGN(auto none, Lease(agent));
+  EXPECT_FALSE(none.has_task());
+}
+
+TEST_F(CoordinatorTest, DuplicateAndLateReportsCreateNoSecondMeasurement) {
+  const std::string a = Register("cpu"), b = Register("cpu");
+  Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto first, Lease(a));
+  // The lease expires; b gets the task and reports; a's late report changes nothing.
+  now_ms_ += 11000;
+  ASSERT_THAT(c_->Tick(), IsOk());
+  v1::HeartbeatRequest hb;
+  hb.set_agent_id(b);
+  ASSERT_THAT(c_->Heartbeat(hb), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto second, Lease(b));
+  ASSERT_EQ(second.task().task_id(), first.task().task_id());
+  EXPECT_EQ(second.task().attempt(), 2);
+  ASSERT_OK_AND_ASSIGN(auto ack_b, Report(b, second));
+  EXPECT_TRUE(ack_b.stored());
+  ASSERT_OK_AND_ASSIGN(auto ack_a, Report(a, first));
+  EXPECT_FALSE(ack_a.stored());
+  ASSERT_OK_AND_ASSIGN(auto again, Report(b, second));
+  EXPECT_FALSE(again.stored());
+  EXPECT_EQ(StoredMeasurements(), 1);
+}
+
+TEST_F(CoordinatorTest, ExpiredLeasesRetryThenFail) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(1);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    v1::HeartbeatRequest hb;
+    hb.set_agent_id(agent);
+    ASSERT_THAT(c_->Heartbeat(hb), IsOk());
+    ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+    ASSERT_TRUE(lease.has_task()) << "attempt " << attempt;
+    EXPECT_EQ(lease.task().attempt(), attempt);
+    now_ms_ += 4000;  // heartbeat keeps the agent alive but not the lease: no lease id sent
+    ASSERT_THAT(c_->Heartbeat(hb), IsOk());
+    now_ms_ += 7000;
+    ASSERT_THAT(c_->Tick(), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Job failed, c_->GetJob(job));
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(failed.progress().failed(), 1);
+  EXPECT_THAT(failed.error(), HasSubstr("1 of 1 configs could not be measured"));
+}
+
+TEST_F(CoordinatorTest, HeartbeatsNamingTheLeaseExtendIt) {
+  const std::string agent = Register("cpu");
+  Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  v1::HeartbeatRequest hb;
+  hb.set_agent_id(agent);
+  hb.set_lease_id(lease.lease_id());
+  for (int i = 0; i < 5; ++i) {  // 5 x 4 s = 20 s, twice the lease duration
+    now_ms_ += 4000;
+    ASSERT_OK_AND_ASSIGN(auto resp, c_->Heartbeat(hb));
+    EXPECT_FALSE(resp.cancel_lease());
+    ASSERT_THAT(c_->Tick(), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(auto ack, Report(agent, lease));
+  EXPECT_TRUE(ack.stored());
+}
+
+TEST_F(CoordinatorTest, SilentAgentIsLostAndItsLeaseRequeued) {
+  const std::string quiet = Register("cpu"), alive = Register("cpu");
+  Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(quiet));
+  now_ms_ += 6000;
+  v1::HeartbeatRequest hb;
+  hb.set_agent_id(alive);
+  ASSERT_THAT(c_->Heartbeat(hb), IsOk());
+  ASSERT_THAT(c_->Tick(), IsOk());
+  v1::ListAgentsResponse agents = c_->ListAgents("");
+  for (const v1::Agent& a : agents.agents()) {
+    EXPECT_EQ(a.state(), a.agent_id() == quiet ? v1::AGENT_STATE_LOST : v1::AGENT_STATE_IDLE);
+  }
+  ASSERT_OK_AND_ASSIGN(auto again, Lease(alive));
+  EXPECT_EQ(again.task().task_id(), lease.task().task_id());
+}
+
+TEST_F(CoordinatorTest, AgentsOfOneHostGroupNeverMeasureTogether) {
+  const std::string cpu = Register("cpu", "box1");
+  const std::string gpu = Register("gpu", "box1");
+  Submit(1, "cpu");
+  Submit(1, "gpu");
+  ASSERT_OK_AND_ASSIGN(auto cpu_lease, Lease(cpu));
+  ASSERT_TRUE(cpu_lease.has_task());
+  ASSERT_OK_AND_ASSIGN(auto blocked, Lease(gpu));
+  EXPECT_FALSE(blocked.has_task());
+  ASSERT_THAT(Report(cpu, cpu_lease), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto gpu_lease, Lease(gpu));
+  EXPECT_TRUE(gpu_lease.has_task());
+}
+
+TEST_F(CoordinatorTest, OneLeaseAtATimePerAgent) {
+  const std::string agent = Register("cpu");
+  Submit(2);
+  ASSERT_THAT(Lease(agent), IsOk());
+  EXPECT_THAT(Lease(agent),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already holds lease")));
+}
+
+TEST_F(CoordinatorTest, CancelStopsQueuedAndLeasedWork) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(3);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  ASSERT_OK_AND_ASSIGN(v1::Job cancelled, c_->CancelJob(job));
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  v1::HeartbeatRequest hb;
+  hb.set_agent_id(agent);
+  hb.set_lease_id(lease.lease_id());
+  ASSERT_OK_AND_ASSIGN(auto resp, c_->Heartbeat(hb));
+  EXPECT_TRUE(resp.cancel_lease());
+  ASSERT_OK_AND_ASSIGN(auto ack, Report(agent, lease));
+  EXPECT_FALSE(ack.stored());
+  ASSERT_OK_AND_ASSIGN(auto none, Lease(agent));
+  EXPECT_FALSE(none.has_task());
+  EXPECT_EQ(StoredMeasurements(), 0);
+}
+
+TEST_F(CoordinatorTest, FailedWriteIsNotAcknowledgedAndChangesNothing) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  faulty_->FailWritesAfter(0);
+  EXPECT_THAT(Report(agent, lease),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected storage failure")));
+  ASSERT_OK_AND_ASSIGN(v1::Job still, c_->GetJob(job));
+  EXPECT_EQ(still.progress().done(), 0);
+  faulty_->Heal();
+  ASSERT_OK_AND_ASSIGN(auto ack, Report(agent, lease));  // the agent's retry succeeds
+  EXPECT_TRUE(ack.stored());
+  EXPECT_EQ(StoredMeasurements(), 1);
+}
+
+TEST_F(CoordinatorTest, BadSubmissionsNameTheField) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu/../x");
+  spec->set_num_configs(1);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("latency_dataset.device_class")));
+  spec->set_device_class("cpu");
+  spec->set_num_configs(0);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("latency_dataset.num_configs=0")));
+  spec->set_num_configs(1);
+  spec->set_space_name("huge");
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("latency_dataset.space_name")));
+  spec->set_space_name("tiny");
+  spec->mutable_protocol()->set_beam(1000);
+  EXPECT_THAT(c_->SubmitJob(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("protocol.beam=1000")));
+  v1::SubmitJobRequest search;
+  search.mutable_spec()->mutable_search();
+  EXPECT_THAT(c_->SubmitJob(search), StatusIs(absl::StatusCode::kUnimplemented, ::testing::_));
+}
+
+TEST_F(CoordinatorTest, IdempotencyKeyReturnsTheSameJob) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu");
+  spec->set_num_configs(2);
+  r.set_idempotency_key("nightly-1");
+  ASSERT_OK_AND_ASSIGN(v1::Job a, c_->SubmitJob(r));
+  ASSERT_OK_AND_ASSIGN(v1::Job b, c_->SubmitJob(r));
+  EXPECT_EQ(a.job_id(), b.job_id());
+  ASSERT_OK_AND_ASSIGN(auto list, c_->ListJobs(v1::ListJobsRequest()));
+  EXPECT_EQ(list.jobs_size(), 1);
+}
+
+TEST_F(CoordinatorTest, ReportsAreValidated) {
+  const std::string agent = Register("cpu");
+  Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  v1::ReportResultRequest r;
+  r.set_agent_id(agent);
+  r.mutable_result()->set_task_id("job-999999/000000");
+  r.mutable_result()->set_total_ms(1);
+  EXPECT_THAT(c_->ReportResult(r),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("names no task")));
+  r.mutable_result()->set_task_id(lease.task().task_id());
+  r.mutable_result()->set_config_id(12345);
+  EXPECT_THAT(c_->ReportResult(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match")));
+  r.mutable_result()->set_config_id(0);
+  r.mutable_result()->set_total_ms(-3);
+  EXPECT_THAT(c_->ReportResult(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("total_ms=-3")));
+}
+
+TEST(CoordinatorRecoveryTest, ReopeningRestoresJobsQueuesLeasesAndMeasurements) {
+  hat::testing::TempDir dir;
+  int64_t now = 1'700'000'000'000;
+  CoordinatorOptions o;
+  o.now_unix_ms = [&now] { return now; };
+  std::string agent, job;
+  v1::LeaseTaskResponse held;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+    ASSERT_OK_AND_ASSIGN(auto c, Coordinator::Open(std::move(store), o));
+    v1::RegisterAgentRequest reg;
+    reg.set_device_class("cpu");
+    ASSERT_OK_AND_ASSIGN(auto r, c->RegisterAgent(reg));
+    agent = r.agent_id();
+    v1::SubmitJobRequest s;
+    s.mutable_spec()->mutable_latency_dataset()->set_space_name("tiny");
+    s.mutable_spec()->mutable_latency_dataset()->set_device_class("cpu");
+    s.mutable_spec()->mutable_latency_dataset()->set_num_configs(3);
+    ASSERT_OK_AND_ASSIGN(v1::Job j, c->SubmitJob(s));
+    job = j.job_id();
+    v1::LeaseTaskRequest lr;
+    lr.set_agent_id(agent);
+    ASSERT_OK_AND_ASSIGN(auto first, c->LeaseTask(lr, now, nullptr));
+    v1::ReportResultRequest rep;
+    rep.set_agent_id(agent);
+    rep.mutable_result()->set_task_id(first.task().task_id());
+    rep.mutable_result()->set_total_ms(5);
+    ASSERT_OK_AND_ASSIGN(auto ack, c->ReportResult(rep));
+    ASSERT_TRUE(ack.stored());
+    ASSERT_OK_AND_ASSIGN(held, c->LeaseTask(lr, now, nullptr));  // in flight at the "crash"
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+  ASSERT_OK_AND_ASSIGN(auto c, Coordinator::Open(std::move(store), o));
+  ASSERT_OK_AND_ASSIGN(v1::Job j, c->GetJob(job));
+  EXPECT_EQ(j.progress().done(), 1);
+  EXPECT_EQ(j.state(), v1::JOB_STATE_RUNNING);
+  // The lease survived: the agent's report of it is accepted once.
+  v1::ReportResultRequest rep;
+  rep.set_agent_id(agent);
+  rep.set_lease_id(held.lease_id());
+  rep.mutable_result()->set_task_id(held.task().task_id());
+  rep.mutable_result()->set_total_ms(6);
+  ASSERT_OK_AND_ASSIGN(auto ack, c->ReportResult(rep));
+  EXPECT_TRUE(ack.stored());
+  // The queue still holds the third config.
+  v1::LeaseTaskRequest lr;
+  lr.set_agent_id(agent);
+  ASSERT_OK_AND_ASSIGN(auto third, c->LeaseTask(lr, now, nullptr));
+  ASSERT_TRUE(third.has_task());
+  EXPECT_EQ(third.task().index(), 2);
+  // Ids keep counting after the restart.
+  v1::SubmitJobRequest s;
+  s.mutable_spec()->mutable_latency_dataset()->set_space_name("tiny");
+  s.mutable_spec()->mutable_latency_dataset()->set_device_class("cpu");
+  s.mutable_spec()->mutable_latency_dataset()->set_num_configs(1);
+  ASSERT_OK_AND_ASSIGN(v1::Job next, c->SubmitJob(s));
+  EXPECT_NE(next.job_id(), job);
+}
+
+TEST(RecordCodecTest, NewerRecordVersionIsRefusedNamingBoth) {
+  v1::Job job;
+  std::string bytes = EncodeRecord(job);
+  bytes[0] = 7;
+  EXPECT_THAT(DecodeRecord(bytes, "job x", &job),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("record version 7 is not readable by this build (it reads "
+                                 "version 1)")));
+}
+
+}  // namespace
+}  // namespace hat
