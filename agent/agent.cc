@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/builtin_spaces.h"
 #include "common/proto_conversions.h"
+#include "common/sampling.h"
 #include "common/status_macros.h"
 #include "engine/latency_workload.h"
 #include "engine/runtime.h"
@@ -227,20 +228,39 @@ v1::MeasurementResult Agent::Measure(const v1::MeasurementTask& task) {
   if (task.protocol().threads() == 0) protocol->threads = options_.threads;
   if (absl::Status s = ConfigureThreads(protocol->threads); !s.ok()) return fail(s);
 
-  const std::string key = task.space().SerializeAsString() + task.design_space();
-  auto factory = factories_.find(key);
-  if (factory == factories_.end()) {
+  const WorkloadShape shape{protocol->source_tokens, protocol->decoder_steps, protocol->beam};
+  const std::string key =
+      task.space().SerializeAsString() + task.design_space() +
+      absl::StrCat("|", shape.source_tokens, "x", shape.decoder_steps, "x", shape.beam);
+  auto engine = engines_.find(key);
+  if (engine == engines_.end()) {
+    engines_.clear();  // one SuperTransformer in memory at a time
     absl::StatusOr<std::unique_ptr<LatencyWorkloadFactory>> created =
         LatencyWorkloadFactory::Create(*space, options_.device, options_.weights_seed);
     if (!created.ok()) return fail(created.status());
-    factories_.clear();  // one SuperTransformer in memory at a time
-    factory = factories_.emplace(key, *std::move(created)).first;
+    SpaceEngine fresh;
+    fresh.factory = *std::move(created);
+    engine = engines_.emplace(key, std::move(fresh)).first;
   }
-  absl::StatusOr<std::unique_ptr<TimedWorkload>> workload = factory->second->Create(
-      *config, {protocol->source_tokens, protocol->decoder_steps, protocol->beam});
+  SpaceEngine& e = engine->second;
+  if (protocol->reference_runs > 0 && e.reference == nullptr) {
+    absl::StatusOr<std::unique_ptr<TimedWorkload>> reference =
+        e.factory->Create(SmallestConfig(*space), shape);
+    if (!reference.ok()) return fail(reference.status());
+    absl::StatusOr<double> baseline = CalibrateReference(**reference, protocol->warmup_runs, 10);
+    if (!baseline.ok()) return fail(baseline.status());
+    e.reference = *std::move(reference);
+    e.reference_baseline_ms = *baseline;
+  }
+  absl::StatusOr<std::unique_ptr<TimedWorkload>> workload = e.factory->Create(*config, shape);
   if (!workload.ok()) return fail(workload.status());
-  absl::StatusOr<ConfigMeasurement> m = MeasureWorkload(**workload, *protocol);
+  const DriftReference drift{e.reference.get(), e.reference_baseline_ms};
+  absl::StatusOr<ConfigMeasurement> m =
+      MeasureWorkload(**workload, *protocol, Clock::Real(), e.reference ? &drift : nullptr);
   if (!m.ok()) return fail(m.status());
+  result.set_drift_factor(m->drift_factor);
+  result.set_reference_ms(m->reference_ms);
+  result.set_reference_baseline_ms(m->reference_baseline_ms);
   ToProto(m->encoder, result.mutable_encoder());
   ToProto(m->decoder, result.mutable_decoder());
   result.set_total_ms(m->total_ms);

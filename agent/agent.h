@@ -25,6 +25,7 @@
 namespace hat {
 
 class LatencyWorkloadFactory;
+class TimedWorkload;
 
 struct AgentOptions {
   std::string device_class;
@@ -75,7 +76,14 @@ class Agent {
   std::string agent_id_;
   std::string lease_id_;                     // the lease being measured, for heartbeats
   grpc::ClientContext* inflight_ = nullptr;  // the pending long poll, cancelled by Stop()
-  std::map<std::string, std::unique_ptr<LatencyWorkloadFactory>> factories_;
+  // One design space's engine at a time: its factory, its drift reference and the reference's
+  // baseline (calibrated when the space is first seen).
+  struct SpaceEngine {
+    std::unique_ptr<LatencyWorkloadFactory> factory;
+    std::unique_ptr<TimedWorkload> reference;
+    double reference_baseline_ms = 0;
+  };
+  std::map<std::string, SpaceEngine> engines_;
 };
 
 }  // namespace hat

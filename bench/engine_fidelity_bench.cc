@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   if (!super.ok() || !factory.ok()) return 1;
   hat::MeasurementProtocol protocol = hat::MeasurementProtocol::Default();
   protocol.threads = threads;
+  protocol.reference_runs = 0;  // the bare loop has no drift correction either
   const auto sampled = hat::SampleConfigs(*space, configs, 7);
   std::vector<double> deviations;
   for (int c = 0; c < configs; ++c) {

@@ -101,6 +101,7 @@ absl::Status RunMeasure(const MeasureOptions& o) {
   session.protocol = protocol;
   session.repeats = o.repeats;
   session.seed = o.seed;
+  session.reference_builder = [&] { return factory->Create(SmallestConfig(space), shape); };
   const int total = static_cast<int>(configs.size()) * o.repeats;
   auto progress = [&](const SessionProgress& p, int index, const ConfigMeasurement& m) {
     if (total > 1) {

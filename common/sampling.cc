@@ -1,6 +1,8 @@
 // Uniform sampling; see sampling.h for the defined order of draws.
 #include "common/sampling.h"
 
+#include <algorithm>
+
 namespace hat {
 
 SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng) {
@@ -14,6 +16,21 @@ SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng) {
     std::vector<int>& list = *config.MutableList(info.gene);
     list.resize(space.Depth(info.decoder));
     for (int& value : list) value = prng.Choose(choices);
+  }
+  return config;
+}
+
+SubTransformerConfig SmallestConfig(const DesignSpace& space) {
+  SubTransformerConfig config;
+  for (const GeneInfo& info : AllGenes()) {
+    const std::vector<int>& c = space.Choices(info.gene);
+    // Arbitrary attention: -1 (one encoder layer) is the smallest; it is also the minimum value.
+    const int smallest = *std::min_element(c.begin(), c.end());
+    if (info.per_layer) {
+      config.MutableList(info.gene)->assign(space.Depth(info.decoder), smallest);
+    } else {
+      *config.MutableScalar(info.gene) = smallest;
+    }
   }
   return config;
 }

@@ -19,6 +19,11 @@ namespace hat {
 // One SubTransformer. REQUIRES: space.Validate().ok().
 SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng);
 
+// The space's smallest SubTransformer: every gene at its smallest choice (arbitrary attention -1,
+// the last encoder layer only), at full depth. The measurement protocol times it beside other
+// configs as a drift reference.
+SubTransformerConfig SmallestConfig(const DesignSpace& space);
+
 // `count` SubTransformers from Prng(seed). REQUIRES: space.Validate().ok().
 std::vector<SubTransformerConfig> SampleConfigs(const DesignSpace& space, int count, uint64_t seed);
 

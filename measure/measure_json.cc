@@ -34,6 +34,7 @@ nlohmann::json ProtocolToJson(const MeasurementProtocol& p) {
           {"cooldown_s", p.cooldown_s},
           {"threads", p.threads},
           {"pin_cpus", p.pin_cpus},
+          {"reference_runs", p.reference_runs},
           {"statistic", p.preset == MeasurementProtocol::Preset::kHat ? "trimmed_mean" : "median"}};
 }
 
@@ -47,7 +48,10 @@ nlohmann::json MeasurementToJson(const ConfigMeasurement& m, const MeasurementPr
           {"wall_seconds", m.wall_seconds},
           {"encoder", LatencyStatsToJson(m.encoder)},
           {"decoder", LatencyStatsToJson(m.decoder)},
-          {"total", LatencyStatsToJson(m.total)}};
+          {"total", LatencyStatsToJson(m.total)},
+          {"drift_factor", m.drift_factor},
+          {"reference_ms", m.reference_ms},
+          {"reference_baseline_ms", m.reference_baseline_ms}};
 }
 
 }  // namespace hat

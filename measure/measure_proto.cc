@@ -17,6 +17,7 @@ void ToProto(const MeasurementProtocol& p, v1::MeasurementProtocol* out) {
   out->set_cooldown_s(p.cooldown_s);
   out->set_threads(p.threads);
   out->set_pin_cpus(p.pin_cpus);
+  out->set_reference_runs(p.reference_runs == 0 ? -1 : p.reference_runs);
 }
 
 absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& proto) {
@@ -36,6 +37,8 @@ absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& pro
   if (proto.cooldown_s() != 0) p.cooldown_s = proto.cooldown_s();
   if (proto.threads()) p.threads = proto.threads();
   p.pin_cpus = proto.pin_cpus();
+  if (proto.reference_runs() == -1) p.reference_runs = 0;
+  if (proto.reference_runs() > 0) p.reference_runs = proto.reference_runs();
   if (p.preset == MeasurementProtocol::Preset::kHat && proto.min_runs() && !proto.max_runs()) {
     p.max_runs = p.min_runs;  // HAT runs a fixed count
   }

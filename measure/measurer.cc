@@ -8,10 +8,47 @@
 
 namespace hat {
 
+namespace {
+
+// One run of a workload: encoder then decoder, the total in ms.
+absl::StatusOr<double> TimeOnce(TimedWorkload& w) {
+  HAT_ASSIGN_OR_RETURN(const double enc, w.TimeEncoderMs());
+  HAT_ASSIGN_OR_RETURN(const double dec, w.TimeDecoderMs());
+  return enc + dec;
+}
+
+// Appends `runs` timed totals of the reference (after one untimed run, which brings its weights
+// back into cache after the config's).
+absl::Status TimeReference(TimedWorkload& reference, int runs, std::vector<double>& out) {
+  HAT_RETURN_IF_ERROR(TimeOnce(reference).status());
+  for (int i = 0; i < runs; ++i) {
+    HAT_ASSIGN_OR_RETURN(const double ms, TimeOnce(reference));
+    out.push_back(ms);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<double> CalibrateReference(TimedWorkload& reference, int warmups, int runs) {
+  if (runs < 1) return absl::InvalidArgumentError("reference calibration needs at least 1 run");
+  for (int i = 0; i < warmups; ++i) HAT_RETURN_IF_ERROR(TimeOnce(reference).status());
+  std::vector<double> samples;
+  HAT_RETURN_IF_ERROR(TimeReference(reference, runs, samples));
+  return ComputeLatencyStats(samples).median_ms;
+}
+
 absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
-                                                  const MeasurementProtocol& protocol,
-                                                  Clock* clock) {
+                                                  const MeasurementProtocol& protocol, Clock* clock,
+                                                  const DriftReference* reference) {
   const double start = clock->NowSeconds();
+  const bool correct_drift = reference != nullptr && reference->workload != nullptr &&
+                             reference->baseline_ms > 0 && protocol.reference_runs > 0;
+  std::vector<double> reference_samples;
+  if (correct_drift) {
+    HAT_RETURN_IF_ERROR(
+        TimeReference(*reference->workload, protocol.reference_runs, reference_samples));
+  }
   for (int i = 0; i < protocol.warmup_runs; ++i) {
     HAT_RETURN_IF_ERROR(workload.TimeEncoderMs().status());
     HAT_RETURN_IF_ERROR(workload.TimeDecoderMs().status());
@@ -50,6 +87,16 @@ absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
     }
   }
   ConfigMeasurement m;
+  if (correct_drift) {
+    HAT_RETURN_IF_ERROR(
+        TimeReference(*reference->workload, protocol.reference_runs, reference_samples));
+    m.reference_ms = ComputeLatencyStats(reference_samples).median_ms;
+    m.reference_baseline_ms = reference->baseline_ms;
+    m.drift_factor = m.reference_ms > 0 ? reference->baseline_ms / m.reference_ms : 1.0;
+    for (std::vector<double>* v : {&encoder, &decoder, &total}) {
+      for (double& x : *v) x *= m.drift_factor;
+    }
+  }
   m.encoder = ComputeLatencyStats(encoder);
   m.decoder = ComputeLatencyStats(decoder);
   m.total = ComputeLatencyStats(total);

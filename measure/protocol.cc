@@ -14,6 +14,7 @@ MeasurementProtocol MeasurementProtocol::Hat() {
   p.target_rse = 0;
   p.time_budget_s = 0;  // no budget: HAT always runs all its iterations
   p.cooldown_s = 0;
+  p.reference_runs = 0;  // HAT reports raw latency
   return p;
 }
 
@@ -45,6 +46,7 @@ absl::Status MeasurementProtocol::Validate() const {
            range("time_budget_s", time_budget_s, 0, 86400),
            range("cooldown_s", cooldown_s, 0, 3600),
            range("threads", threads, 1, 1024),
+           range("reference_runs", reference_runs, 0, 100),
        }) {
     if (!s.ok()) return s;
   }

@@ -21,6 +21,16 @@ absl::StatusOr<std::vector<std::vector<ConfigMeasurement>>> RunMeasurementSessio
   std::vector<std::vector<ConfigMeasurement>> results(num_configs);
   std::map<int, std::unique_ptr<TimedWorkload>> live;
   std::list<int> recency;  // front = most recently used
+  std::unique_ptr<TimedWorkload> reference_workload;
+  DriftReference reference;
+  if (options.reference_builder && options.protocol.reference_runs > 0) {
+    HAT_ASSIGN_OR_RETURN(reference_workload, options.reference_builder());
+    reference.workload = reference_workload.get();
+    absl::StatusOr<double> baseline =
+        CalibrateReference(*reference_workload, options.protocol.warmup_runs, 10);
+    if (!baseline.ok()) return Annotate(baseline.status(), "drift reference");
+    reference.baseline_ms = *baseline;
+  }
   const auto schedule = InterleavedSchedule(num_configs, options.repeats, options.seed);
   const double start = clock->NowSeconds();
   int done = 0;
@@ -39,7 +49,8 @@ absl::StatusOr<std::vector<std::vector<ConfigMeasurement>>> RunMeasurementSessio
     }
     recency.push_front(config);
     if (done > 0) clock->SleepSeconds(options.protocol.cooldown_s);
-    absl::StatusOr<ConfigMeasurement> m = MeasureWorkload(*it->second, options.protocol, clock);
+    absl::StatusOr<ConfigMeasurement> m = MeasureWorkload(
+        *it->second, options.protocol, clock, reference.workload ? &reference : nullptr);
     if (!m.ok()) {
       return Annotate(m.status(), absl::StrCat("config ", config, " repeat ", repeat));
     }

@@ -22,6 +22,9 @@ struct SessionOptions {
   int repeats = 1;
   uint64_t seed = 1;           // of the interleaved order
   int max_live_workloads = 4;  // least recently used ones are dropped beyond this
+  // Builds the drift reference (measurer.h); null: no drift correction. It is calibrated once,
+  // when the session begins, with the protocol's warm-ups and 10 runs.
+  std::function<absl::StatusOr<std::unique_ptr<TimedWorkload>>()> reference_builder;
 };
 
 struct SessionProgress {

@@ -7,6 +7,7 @@
 #include "common/sampling.h"
 #include "engine/runtime.h"
 #include "measure/measurer.h"
+#include "measure/session.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/status_matchers.h"
 
@@ -57,6 +58,29 @@ TEST(LatencyWorkloadTest, BadRequestsAreRefusedWithReasons) {
   config.encoder.embed_dim = 100;
   EXPECT_THAT(factory->Create(config, {30, 30, 5}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("encoder_embed_dim=100")));
+}
+
+TEST(LatencyWorkloadTest, SessionWithDriftReferenceReportsTheCorrection) {
+  ASSERT_OK_AND_ASSIGN(auto factory, LatencyWorkloadFactory::Create(SmallTinySpace(), "cpu", 1));
+  const std::vector<SubTransformerConfig> configs = SampleConfigs(SmallTinySpace(), 2, 4);
+  const WorkloadShape shape{8, 8, 2};
+  SessionOptions options;
+  options.protocol.warmup_runs = 1;
+  options.protocol.min_runs = options.protocol.max_runs = 3;
+  options.protocol.cooldown_s = 0;
+  options.reference_builder = [&] {
+    return factory->Create(SmallestConfig(SmallTinySpace()), shape);
+  };
+  ASSERT_OK_AND_ASSIGN(auto results,
+                       RunMeasurementSession(
+                           2, [&](int i) { return factory->Create(configs[i], shape); }, options));
+  for (const auto& per_config : results) {
+    ASSERT_EQ(per_config.size(), 1u);
+    EXPECT_GT(per_config[0].reference_baseline_ms, 0);
+    EXPECT_GT(per_config[0].reference_ms, 0);
+    EXPECT_DOUBLE_EQ(per_config[0].drift_factor,
+                     per_config[0].reference_baseline_ms / per_config[0].reference_ms);
+  }
 }
 
 TEST(RuntimeTest, ThreadsAndHardwareAreReported) {

@@ -114,6 +114,49 @@ TEST(MeasurerTest, WorkloadErrorsAreReturned) {
               StatusIs(absl::StatusCode::kInternal, HasSubstr("device lost")));
 }
 
+TEST(MeasurerTest, DriftCorrectionRescalesByTheReference) {
+  FakeClock clock;
+  // The reference took 10 ms when the session began; now the host runs 1.5x slower, so the
+  // reference takes 15 ms and a config whose undisturbed latency is 20 ms takes 30.
+  ScriptedWorkload reference(
+      &clock, [](int) { return 5.0; }, [](int) { return 10.0; });
+  ScriptedWorkload slow(
+      &clock, [](int) { return 6.0; }, [](int) { return 24.0; });
+  const DriftReference drift{&reference, 10.0};
+  MeasurementProtocol p = MeasurementProtocol::Default();
+  ASSERT_OK_AND_ASSIGN(ConfigMeasurement m, MeasureWorkload(slow, p, &clock, &drift));
+  EXPECT_DOUBLE_EQ(m.reference_ms, 15.0);
+  EXPECT_DOUBLE_EQ(m.drift_factor, 10.0 / 15.0);
+  EXPECT_DOUBLE_EQ(m.total_ms, 20.0);
+  EXPECT_DOUBLE_EQ(m.encoder.median_ms, 4.0);
+  EXPECT_DOUBLE_EQ(m.decoder.raw_ms[0], 16.0);
+  // Before and after: one untimed and reference_runs timed runs each.
+  EXPECT_EQ(reference.calls(), 2 * (1 + p.reference_runs));
+}
+
+TEST(MeasurerTest, HatPresetReportsRawLatencyEvenWithAReference) {
+  FakeClock clock;
+  ScriptedWorkload reference(
+      &clock, [](int) { return 5.0; }, [](int) { return 10.0; });
+  ScriptedWorkload w(
+      &clock, [](int) { return 6.0; }, [](int) { return 24.0; });
+  const DriftReference drift{&reference, 10.0};
+  ASSERT_OK_AND_ASSIGN(ConfigMeasurement m,
+                       MeasureWorkload(w, MeasurementProtocol::Hat(), &clock, &drift));
+  EXPECT_DOUBLE_EQ(m.total_ms, 30.0);
+  EXPECT_DOUBLE_EQ(m.drift_factor, 1.0);
+  EXPECT_EQ(reference.calls(), 0);
+}
+
+TEST(MeasurerTest, CalibrationIsTheReferenceMedian) {
+  FakeClock clock;
+  ScriptedWorkload reference(
+      &clock, [](int i) { return i < 2 ? 100.0 : 5.0 + (i % 3); }, [](int) { return 10.0; });
+  ASSERT_OK_AND_ASSIGN(double baseline, CalibrateReference(reference, 1, 5));
+  // Warm-up call 0, untimed call 1, then calls 2..6: 5+2, 5+0, 5+1, 5+2, 5+0 -> median 6 (+10).
+  EXPECT_DOUBLE_EQ(baseline, 16.0);
+}
+
 TEST(InterleavedScheduleTest, EveryPairOnceEachRoundAPermutation) {
   const auto order = InterleavedSchedule(20, 3, 5);
   ASSERT_EQ(order.size(), 60u);
