@@ -10,7 +10,7 @@ from pathlib import Path
 def main(out: Path):
     lines = []
     noise = {}
-    for proto in ("default", "hat"):
+    for proto in ("default", "default_drift_corrected", "hat"):
         f = out / f"noise_{proto}.json"
         if f.exists():
             d = json.loads(f.read_text())

@@ -36,6 +36,7 @@ struct MeasureOptions {
   int repeats = 1;
   double cooldown_s = -1;  // < 0: the protocol's
   bool pin_cpus = false;
+  int reference_runs = 0;
   uint64_t weights_seed = 1;
   bool json = false;
 };
@@ -77,6 +78,7 @@ absl::Status RunMeasure(const MeasureOptions& o) {
   protocol.threads = o.threads;
   protocol.pin_cpus = o.pin_cpus;
   if (o.cooldown_s >= 0) protocol.cooldown_s = o.cooldown_s;
+  protocol.reference_runs = o.reference_runs;
   HAT_RETURN_IF_ERROR(protocol.Validate());
   if (o.repeats < 1 || o.repeats > 100) {
     return absl::InvalidArgumentError(
@@ -183,6 +185,10 @@ void AddMeasureCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--cooldown", o->cooldown_s, "Seconds of rest between measurements");
   cmd->add_flag("--pin-cpus", o->pin_cpus, "Pin to the last --threads CPUs");
+  cmd->add_option("--reference-runs", o->reference_runs,
+                  "Drift correction: time the space's smallest config this many times before "
+                  "and after each config (0: off)")
+      ->capture_default_str();
   cmd->add_option("--weights-seed", o->weights_seed, "Seed of the random weights")
       ->capture_default_str();
   cmd->add_flag("--json", o->json,

@@ -17,7 +17,7 @@ void ToProto(const MeasurementProtocol& p, v1::MeasurementProtocol* out) {
   out->set_cooldown_s(p.cooldown_s);
   out->set_threads(p.threads);
   out->set_pin_cpus(p.pin_cpus);
-  out->set_reference_runs(p.reference_runs == 0 ? -1 : p.reference_runs);
+  out->set_reference_runs(p.reference_runs);
 }
 
 absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& proto) {

@@ -14,7 +14,6 @@ MeasurementProtocol MeasurementProtocol::Hat() {
   p.target_rse = 0;
   p.time_budget_s = 0;  // no budget: HAT always runs all its iterations
   p.cooldown_s = 0;
-  p.reference_runs = 0;  // HAT reports raw latency
   return p;
 }
 

@@ -5,9 +5,11 @@
 //              timed runs, HAT's trimmed mean (lowest 10% and highest max(1, 10%) dropped).
 //   Default(): hatfleet's: same workload and warm-ups, then adaptive repetition until the
 //              relative standard error of the median latency is below `target_rse` (at least
-//              `min_runs`, at most `max_runs`, within `time_budget_s`); the median is reported,
-//              corrected for device drift with a reference workload timed before and after
-//              (`reference_runs`; see MeasureWorkload in measurer.h).
+//              `min_runs`, at most `max_runs`, within `time_budget_s`); the median is reported.
+// Either may add drift correction against a reference workload (`reference_runs`; see
+// MeasureWorkload in measurer.h). It is off by default: on this project's development host it
+// made repeat-to-repeat spread worse (docs/BENCHMARKS.md), the variation there not being
+// common to all workloads.
 #ifndef HATFLEET_MEASURE_PROTOCOL_H_
 #define HATFLEET_MEASURE_PROTOCOL_H_
 
@@ -33,7 +35,7 @@ struct MeasurementProtocol {
   double cooldown_s = 0.2;
   int threads = 1;  // intra-op threads, fixed for the measurement
   // Timed runs of the drift reference before and after each config (0: no drift correction).
-  int reference_runs = 3;
+  int reference_runs = 0;
   bool pin_cpus = false;
 
   static MeasurementProtocol Hat();

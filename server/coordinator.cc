@@ -128,9 +128,9 @@ absl::Status Coordinator::Recover() {
 // ---------------------------------------------------------------------------------------------
 // Persistence helpers (REQUIRE mu_)
 
-absl::Status Coordinator::Persist(const WriteBatch& batch) {
+absl::Status Coordinator::Persist(const WriteBatch& batch, Durability durability) {
   if (batch.empty()) return absl::OkStatus();
-  return Annotate(store_->Write(batch), "storage");
+  return Annotate(store_->Write(batch, durability), "storage");
 }
 
 absl::Status Coordinator::PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta) {
@@ -313,7 +313,7 @@ absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::Heartbeat
       }
     }
   }
-  HAT_RETURN_IF_ERROR(Persist(batch));
+  HAT_RETURN_IF_ERROR(Persist(batch, Durability::kBuffered));
   agent->second = updated;
   if (extended) tasks_[extended->task().task_id()] = *extended;
   return resp;
@@ -358,7 +358,7 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
         job.job.mutable_progress()->set_phase("measuring");
         PutJob(batch, job);
       }
-      HAT_RETURN_IF_ERROR(Persist(batch));
+      HAT_RETURN_IF_ERROR(Persist(batch, Durability::kBuffered));
       queue->second.erase(queue->second.begin());
       tasks_[key] = task;
       agent->second = holder;
@@ -488,7 +488,7 @@ absl::Status Coordinator::ReleaseLease(const v1::ReleaseLeaseRequest& req) {
   // A release is not the task's fault: it does not count as an attempt.
   tasks_.at(key).mutable_task()->set_attempt(std::max(0, task_before.task().attempt() - 1));
   ExpireLease(key, "released: " + req.reason().substr(0, 200), batch, touched);
-  absl::Status written = Persist(batch);
+  absl::Status written = Persist(batch, Durability::kBuffered);
   if (!written.ok()) {
     tasks_[key] = task_before;
     agents_ = agents_before;
@@ -777,7 +777,7 @@ absl::Status Coordinator::Tick() {
     PutJob(batch, job);
     jobs[id] = job;
   }
-  absl::Status written = Persist(batch);
+  absl::Status written = Persist(batch, Durability::kBuffered);
   if (!written.ok()) {
     tasks_ = tasks_before;
     agents_ = agents_before;

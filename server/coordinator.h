@@ -104,7 +104,9 @@ class Coordinator {
   absl::Status Recover();
 
   // All REQUIRE mu_ held.
-  absl::Status Persist(const WriteBatch& batch);
+  // kSync for what is acknowledged to clients (registrations, jobs, reports, cancellations);
+  // kBuffered for lease bookkeeping (kv_store.h says why that is safe).
+  absl::Status Persist(const WriteBatch& batch, Durability durability = Durability::kSync);
   void PutTask(WriteBatch& batch, const v1::TaskRecord& task);
   void PutJob(WriteBatch& batch, const JobEntry& job);
   void PutAgent(WriteBatch& batch, const AgentEntry& agent);

@@ -26,7 +26,7 @@ namespace {
 
 class MemoryStore : public KvStore {
  public:
-  absl::Status Write(const WriteBatch& batch) override {
+  absl::Status Write(const WriteBatch& batch, Durability) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const WriteBatch::Op& op : batch.ops()) {
       auto& table = tables_[static_cast<int>(op.table)];
@@ -75,10 +75,10 @@ class MemoryStore : public KvStore {
 
 std::unique_ptr<KvStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
 
-absl::Status FaultInjectingStore::Write(const WriteBatch& batch) {
+absl::Status FaultInjectingStore::Write(const WriteBatch& batch, Durability durability) {
   if (writes_left_ == 0) return absl::UnavailableError("injected storage failure");
   if (writes_left_ > 0) --writes_left_;
-  return base_->Write(batch);
+  return base_->Write(batch, durability);
 }
 
 }  // namespace hat

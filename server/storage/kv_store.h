@@ -1,9 +1,13 @@
 // KvStore: the coordinator's durable key-value storage, in tables (RocksDB column families).
 //
-// Contract: Write() applies a batch atomically and returns OK only once the batch is durable
-// (RocksDB: WAL fsync'd, WriteOptions::sync = true). Callers acknowledge nothing to a client
-// before that. Two implementations share one test suite: RocksDB for the server, memory for
-// tests; FaultInjectingStore wraps either to fail writes on demand.
+// Contract: Write() applies a batch atomically. With Durability::kSync (the default) it returns
+// OK only once the batch is durable (RocksDB: WAL fsync'd, WriteOptions::sync = true); callers
+// acknowledge nothing to a client before that. kBuffered returns once the batch is in the
+// operating system's hands: it survives the process being killed, not the machine losing power.
+// The coordinator uses it only for state that is safe to lose that way (lease bookkeeping: a
+// lease that vanishes is simply handed out again, and reports are idempotent). Two implementations
+// share one test suite: RocksDB for the server, memory for tests; FaultInjectingStore wraps either
+// to fail writes on demand.
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef HATFLEET_SERVER_STORAGE_KV_STORE_H_
@@ -25,6 +29,8 @@ enum class Table { kMeta, kAgents, kJobs, kTasks, kMeasurements };
 inline constexpr Table kAllTables[] = {Table::kMeta, Table::kAgents, Table::kJobs, Table::kTasks,
                                        Table::kMeasurements};
 const char* TableName(Table table);
+
+enum class Durability { kSync, kBuffered };
 
 class WriteBatch {
  public:
@@ -49,8 +55,9 @@ class WriteBatch {
 class KvStore {
  public:
   virtual ~KvStore() = default;
-  // Atomic and durable before it returns OK.
-  virtual absl::Status Write(const WriteBatch& batch) = 0;
+  // Atomic; durable before it returns OK when `durability` is kSync.
+  virtual absl::Status Write(const WriteBatch& batch,
+                             Durability durability = Durability::kSync) = 0;
   // nullopt when the key is absent.
   virtual absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) = 0;
   // Calls `fn` for every key starting with `prefix`, in key order, until it returns false.
@@ -73,7 +80,7 @@ class FaultInjectingStore : public KvStore {
   void FailWritesAfter(int writes) { writes_left_ = writes; }
   void Heal() { writes_left_ = -1; }
 
-  absl::Status Write(const WriteBatch& batch) override;
+  absl::Status Write(const WriteBatch& batch, Durability durability = Durability::kSync) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) override {
     return base_->Get(table, key);
   }

@@ -31,7 +31,7 @@ class RocksDbStore : public KvStore {
     db_->Close().PermitUncheckedError();
   }
 
-  absl::Status Write(const WriteBatch& batch) override {
+  absl::Status Write(const WriteBatch& batch, Durability durability) override {
     rocksdb::WriteBatch wb;
     for (const WriteBatch::Op& op : batch.ops()) {
       rocksdb::Status s = op.value ? wb.Put(Handle(op.table), op.key, *op.value)
@@ -39,7 +39,7 @@ class RocksDbStore : public KvStore {
       if (!s.ok()) return FromRocks(s, "write batch");
     }
     rocksdb::WriteOptions options;
-    options.sync = true;  // durable before we acknowledge anything
+    options.sync = durability == Durability::kSync;  // kSync: durable before any acknowledgement
     return FromRocks(db_->Write(options, &wb), "write");
   }
 

@@ -68,6 +68,7 @@ TEST(LatencyWorkloadTest, SessionWithDriftReferenceReportsTheCorrection) {
   options.protocol.warmup_runs = 1;
   options.protocol.min_runs = options.protocol.max_runs = 3;
   options.protocol.cooldown_s = 0;
+  options.protocol.reference_runs = 2;
   options.reference_builder = [&] {
     return factory->Create(SmallestConfig(SmallTinySpace()), shape);
   };

@@ -124,6 +124,7 @@ TEST(MeasurerTest, DriftCorrectionRescalesByTheReference) {
       &clock, [](int) { return 6.0; }, [](int) { return 24.0; });
   const DriftReference drift{&reference, 10.0};
   MeasurementProtocol p = MeasurementProtocol::Default();
+  p.reference_runs = 3;
   ASSERT_OK_AND_ASSIGN(ConfigMeasurement m, MeasureWorkload(slow, p, &clock, &drift));
   EXPECT_DOUBLE_EQ(m.reference_ms, 15.0);
   EXPECT_DOUBLE_EQ(m.drift_factor, 10.0 / 15.0);
@@ -134,7 +135,7 @@ TEST(MeasurerTest, DriftCorrectionRescalesByTheReference) {
   EXPECT_EQ(reference.calls(), 2 * (1 + p.reference_runs));
 }
 
-TEST(MeasurerTest, HatPresetReportsRawLatencyEvenWithAReference) {
+TEST(MeasurerTest, NoReferenceRunsMeansRawLatencyEvenWithAReference) {
   FakeClock clock;
   ScriptedWorkload reference(
       &clock, [](int) { return 5.0; }, [](int) { return 10.0; });

@@ -82,6 +82,14 @@ TEST_P(KvStoreTest, BatchesAreAppliedWhole) {
   EXPECT_THAT(ScanAll(Table::kMeta, ""), ElementsAre(Pair("k", "2")));
 }
 
+TEST_P(KvStoreTest, BufferedWritesAreVisibleLikeSyncOnes) {
+  WriteBatch b;
+  b.Put(Table::kTasks, "job-1/000000", "leased");
+  ASSERT_THAT(store_->Write(b, Durability::kBuffered), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto v, store_->Get(Table::kTasks, "job-1/000000"));
+  EXPECT_EQ(v, std::optional<std::string>("leased"));
+}
+
 TEST_P(KvStoreTest, FaultInjectionFailsWithoutApplying) {
   FaultInjectingStore faulty(std::move(store_));
   faulty.FailWritesAfter(1);

@@ -1,0 +1,235 @@
+// Benchmark: the coordinator under load, over real gRPC on loopback with its RocksDB store.
+//
+//   build/bin/fleet_load_bench [--agents 1000] [--threads 32] [--configs 20000]
+//                              [--scaling-configs 200] [--measure-ms 50]
+//
+// Part 1 (load): `agents` simulated agents register, then lease and report with instant
+// measurements until a job of `configs` configs is done; `threads` client threads take turns
+// speaking for them. Reports leases per second, p50/p99 latency of LeaseTask and ReportResult,
+// and checks that every config was stored exactly once.
+// Part 2 (scaling): 1, 2, 4, 8 agents whose measurements take `measure-ms`; throughput against
+// the ideal N / measure-ms.
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hat/v1/fleet_service.grpc.pb.h"
+#include "hat/v1/job_service.grpc.pb.h"
+#include "measure/hardware.h"
+#include "rpc/grpc_status.h"
+#include "server/coordinator.h"
+#include "server/grpc_services.h"
+#include "server/storage/kv_store.h"
+
+namespace hat {
+namespace {
+
+constexpr char kToken[] = "bench";
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
+}
+
+double NowS() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Server {
+  std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<FleetServiceImpl> fleet;
+  std::unique_ptr<JobServiceImpl> jobs;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+Server Start(const std::string& dir) {
+  Server s;
+  auto store = OpenRocksDbStore(dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(store.status().message()).c_str());
+    std::exit(1);
+  }
+  s.coordinator = *Coordinator::Open(*std::move(store), CoordinatorOptions());
+  s.fleet = std::make_unique<FleetServiceImpl>(s.coordinator.get(), kToken);
+  s.jobs = std::make_unique<JobServiceImpl>(s.coordinator.get(), kToken);
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &s.port);
+  b.RegisterService(s.fleet.get());
+  b.RegisterService(s.jobs.get());
+  s.server = b.BuildAndStart();
+  return s;
+}
+
+void Ctx(grpc::ClientContext& ctx) {
+  ctx.AddMetadata(kAuthorizationKey, BearerValue(kToken));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+}
+
+std::string SubmitJob(v1::JobService::Stub& jobs, const std::string& device_class, int configs) {
+  v1::SubmitJobRequest req;
+  auto* spec = req.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("hat-wmt14-en-de");
+  spec->set_device_class(device_class);
+  spec->set_num_configs(configs);
+  v1::SubmitJobResponse resp;
+  grpc::ClientContext ctx;
+  Ctx(ctx);
+  if (!jobs.SubmitJob(&ctx, req, &resp).ok()) std::exit(1);
+  return resp.job().job_id();
+}
+
+std::string Register(v1::FleetService::Stub& fleet, const std::string& device_class) {
+  v1::RegisterAgentRequest req;
+  req.set_device_class(device_class);
+  v1::RegisterAgentResponse resp;
+  grpc::ClientContext ctx;
+  Ctx(ctx);
+  if (!fleet.RegisterAgent(&ctx, req, &resp).ok()) std::exit(1);
+  return resp.agent_id();
+}
+
+struct Totals {
+  std::mutex mu;
+  std::vector<double> lease_ms, report_ms;
+  int64_t stored = 0, duplicates = 0, leases = 0;
+};
+
+// One agent's round: lease (no waiting) and, when given a task, optionally "measure" for
+// `measure_ms`, then report. Returns false when no task was available.
+bool Round(v1::FleetService::Stub& fleet, const std::string& agent, double measure_ms,
+           Totals& totals, bool record) {
+  v1::LeaseTaskRequest lreq;
+  lreq.set_agent_id(agent);
+  v1::LeaseTaskResponse lease;
+  grpc::ClientContext lctx;
+  Ctx(lctx);
+  const double t0 = NowS();
+  if (!fleet.LeaseTask(&lctx, lreq, &lease).ok()) return false;
+  const double t1 = NowS();
+  if (!lease.has_task()) return false;
+  if (measure_ms > 0)
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(measure_ms));
+  v1::ReportResultRequest rreq;
+  rreq.set_agent_id(agent);
+  rreq.set_lease_id(lease.lease_id());
+  rreq.mutable_result()->set_task_id(lease.task().task_id());
+  rreq.mutable_result()->set_total_ms(1.0);
+  v1::ReportResultResponse ack;
+  grpc::ClientContext rctx;
+  Ctx(rctx);
+  const double t2 = NowS();
+  const bool ok = fleet.ReportResult(&rctx, rreq, &ack).ok();
+  const double t3 = NowS();
+  std::lock_guard<std::mutex> lock(totals.mu);
+  ++totals.leases;
+  if (record) {
+    totals.lease_ms.push_back((t1 - t0) * 1000);
+    totals.report_ms.push_back((t3 - t2) * 1000);
+  }
+  if (ok && ack.stored()) ++totals.stored;
+  if (ok && !ack.stored()) ++totals.duplicates;
+  return true;
+}
+
+}  // namespace
+}  // namespace hat
+
+int main(int argc, char** argv) {
+  int agents = 1000, threads = 32, configs = 20000, scaling_configs = 200;
+  double measure_ms = 50;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string f = argv[i];
+    const double v = std::stod(argv[i + 1]);
+    if (f == "--agents") agents = static_cast<int>(v);
+    if (f == "--threads") threads = static_cast<int>(v);
+    if (f == "--configs") configs = static_cast<int>(v);
+    if (f == "--scaling-configs") scaling_configs = static_cast<int>(v);
+    if (f == "--measure-ms") measure_ms = v;
+  }
+  char dir_template[] = "/tmp/hatfleet-load-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  hat::Server server = hat::Start(dir + "/db");
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.port),
+                                     grpc::InsecureChannelCredentials());
+  auto fleet = hat::v1::FleetService::NewStub(channel);
+  auto jobs = hat::v1::JobService::NewStub(channel);
+  const hat::HardwareInfo hw = hat::DetectHostHardware();
+  std::printf("{\"machine\": \"%s\", \"cores\": %d}\n", hw.cpu_model.c_str(), hw.cpu_cores);
+
+  // Part 1: load.
+  std::vector<std::string> ids;
+  for (int i = 0; i < agents; ++i) ids.push_back(hat::Register(*fleet, "load"));
+  const std::string job = hat::SubmitJob(*jobs, "load", configs);
+  hat::Totals totals;
+  std::atomic<bool> drained{false};
+  const double start = hat::NowS();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      int idle_rounds = 0;
+      for (size_t i = t; !drained; i += threads) {
+        const std::string& agent = ids[i % ids.size()];
+        if (hat::Round(*fleet, agent, 0, totals, true)) {
+          idle_rounds = 0;
+        } else if (++idle_rounds > agents) {
+          drained = true;  // every agent found the queue empty
+        }
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  const double seconds = hat::NowS() - start;
+  std::printf(
+      "{\"part\": \"load\", \"agents\": %d, \"client_threads\": %d, \"configs\": %d, "
+      "\"seconds\": %.2f, \"leases_per_s\": %.1f, \"lease_p50_ms\": %.2f, \"lease_p99_ms\": %.2f, "
+      "\"report_p50_ms\": %.2f, \"report_p99_ms\": %.2f, \"stored\": %lld, \"duplicates\": %lld, "
+      "\"lost\": %lld}\n",
+      agents, threads, configs, seconds, totals.leases / seconds,
+      hat::Percentile(totals.lease_ms, 0.5), hat::Percentile(totals.lease_ms, 0.99),
+      hat::Percentile(totals.report_ms, 0.5), hat::Percentile(totals.report_ms, 0.99),
+      static_cast<long long>(totals.stored), static_cast<long long>(totals.duplicates),
+      static_cast<long long>(configs - totals.stored));
+  std::fflush(stdout);
+
+  // Part 2: scaling with a fixed measurement time.
+  double single = 0;
+  for (int n : {1, 2, 4, 8}) {
+    const std::string device_class = "scale" + std::to_string(n);
+    std::vector<std::string> scale_ids;
+    for (int i = 0; i < n; ++i) scale_ids.push_back(hat::Register(*fleet, device_class));
+    hat::SubmitJob(*jobs, device_class, scaling_configs);
+    hat::Totals scale_totals;
+    const double t0 = hat::NowS();
+    std::vector<std::thread> agents_threads;
+    for (int i = 0; i < n; ++i) {
+      agents_threads.emplace_back([&, i] {
+        while (hat::Round(*fleet, scale_ids[i], measure_ms, scale_totals, false)) {
+        }
+      });
+    }
+    for (std::thread& a : agents_threads) a.join();
+    const double rate = scale_totals.stored / (hat::NowS() - t0);
+    if (n == 1) single = rate;
+    std::printf(
+        "{\"part\": \"scaling\", \"agents\": %d, \"configs_per_s\": %.2f, "
+        "\"ideal_per_s\": %.2f, \"of_linear\": %.3f, \"stored\": %lld}\n",
+        n, rate, n * 1000.0 / measure_ms, rate / (n * single),
+        static_cast<long long>(scale_totals.stored));
+    std::fflush(stdout);
+  }
+  server.coordinator->Shutdown();
+  server.server->Shutdown();
+  std::string cleanup = "rm -rf " + dir;
+  return std::system(cleanup.c_str()) == 0 ? 0 : 1;
+}
