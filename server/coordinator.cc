@@ -94,8 +94,9 @@ absl::Status Coordinator::Recover() {
   HAT_RETURN_IF_ERROR(scan(Table::kAgents, [&](const std::string& k, const std::string& v) {
     AgentEntry a;
     HAT_RETURN_IF_ERROR(DecodeRecord(v, "agent " + k, &a.agent));
-    // Agents get a full lost_after from the restart to show they are still there.
-    a.last_heartbeat_ms = now;
+    // Agents get the recovery grace from the restart to show they are still there.
+    a.last_heartbeat_ms =
+        now + std::max<int64_t>(0, options_.recovery_grace_ms - options_.lost_after_ms);
     agents_[k] = std::move(a);
     return absl::OkStatus();
   }));
@@ -115,6 +116,9 @@ absl::Status Coordinator::Recover() {
     job->second.task_keys.push_back(k);
     if (t.state() == v1::TASK_STATE_QUEUED) Enqueue(k, t);
     if (t.state() == v1::TASK_STATE_LEASED) {
+      // Leases also outlive the restart by the grace (in memory; written on the next change).
+      t.set_lease_deadline_unix_ms(
+          std::max(t.lease_deadline_unix_ms(), now + options_.recovery_grace_ms));
       leases_[t.lease_id()] = k;
       auto agent = agents_.find(t.agent_id());
       if (agent != agents_.end()) agent->second.lease_id = t.lease_id();
@@ -122,7 +126,9 @@ absl::Status Coordinator::Recover() {
     tasks_[k] = std::move(t);
     return absl::OkStatus();
   }));
-  return status;
+  HAT_RETURN_IF_ERROR(status);
+  for (auto& [id, job] : jobs_) job.counts = CountTasks(job);
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,8 +149,8 @@ absl::Status Coordinator::PersistWithMeta(WriteBatch& batch, const v1::ServerMet
 void Coordinator::PutTask(WriteBatch& batch, const v1::TaskRecord& task) {
   batch.Put(Table::kTasks, task.task().task_id(), EncodeRecord(task));
 }
-void Coordinator::PutJob(WriteBatch& batch, const JobEntry& job) {
-  batch.Put(Table::kJobs, job.job.job_id(), EncodeRecord(job.job));
+void Coordinator::PutJob(WriteBatch& batch, const v1::Job& job) {
+  batch.Put(Table::kJobs, job.job_id(), EncodeRecord(job));
 }
 void Coordinator::PutAgent(WriteBatch& batch, const AgentEntry& agent) {
   batch.Put(Table::kAgents, agent.agent.agent_id(), EncodeRecord(agent.agent));
@@ -165,44 +171,48 @@ bool Coordinator::HostGroupBusy(const AgentEntry& agent) const {
   return false;
 }
 
-void Coordinator::RefreshJob(JobEntry& entry,
-                             const std::map<std::string, v1::TaskRecord>* pending) {
-  int64_t done = 0, failed = 0, ended = 0;
+Coordinator::TaskCounts Coordinator::CountTasks(const JobEntry& entry) const {
+  TaskCounts c;
   for (const std::string& key : entry.task_keys) {
-    auto override_it =
-        pending ? pending->find(key) : std::map<std::string, v1::TaskRecord>::const_iterator();
-    const v1::TaskState s = pending && override_it != pending->end() ? override_it->second.state()
-                                                                     : tasks_.at(key).state();
-    done += s == v1::TASK_STATE_DONE;
-    failed += s == v1::TASK_STATE_FAILED;
-    ended +=
+    const v1::TaskState s = tasks_.at(key).state();
+    c.done += s == v1::TASK_STATE_DONE;
+    c.failed += s == v1::TASK_STATE_FAILED;
+    c.ended +=
         s == v1::TASK_STATE_DONE || s == v1::TASK_STATE_FAILED || s == v1::TASK_STATE_CANCELLED;
   }
-  v1::Job& job = entry.job;
+  return c;
+}
+
+void Coordinator::FillProgress(v1::Job& job, int64_t total, const TaskCounts& c) const {
   v1::JobProgress* p = job.mutable_progress();
-  p->set_done(done);
-  p->set_failed(failed);
-  p->set_total(static_cast<int64_t>(entry.task_keys.size()));
+  p->set_done(c.done);
+  p->set_failed(c.failed);
+  p->set_total(total);
   const int64_t now = NowMs();
-  if (job.has_started_at() && done + failed > 0) {
+  if (job.has_started_at() && c.done + c.failed > 0) {
     const double seconds =
         std::max(1e-3, (now - TimeUtil::TimestampToMilliseconds(job.started_at())) / 1000.0);
-    p->set_rate_per_s((done + failed) / seconds);
-    p->set_eta_s((p->total() - done - failed) / p->rate_per_s());
+    p->set_rate_per_s((c.done + c.failed) / seconds);
+    p->set_eta_s((total - c.done - c.failed) / p->rate_per_s());
   } else {
     p->set_rate_per_s(0);
     p->set_eta_s(-1);
   }
-  if (!Terminal(job.state()) && ended == p->total()) {
-    job.set_state(failed > 0 ? v1::JOB_STATE_FAILED : v1::JOB_STATE_SUCCEEDED);
-    if (failed > 0) {
-      job.set_error(absl::StrCat(failed, " of ", p->total(), " configs could not be measured"));
+  if (!Terminal(job.state()) && c.ended == total) {
+    job.set_state(c.failed > 0 ? v1::JOB_STATE_FAILED : v1::JOB_STATE_SUCCEEDED);
+    if (c.failed > 0) {
+      job.set_error(absl::StrCat(c.failed, " of ", total, " configs could not be measured"));
     }
     *job.mutable_finished_at() = Stamp(now);
     p->set_eta_s(0);
     p->set_phase("finished");
   }
-  job.mutable_result()->set_measurements(done);
+  job.mutable_result()->set_measurements(c.done);
+}
+
+void Coordinator::RefreshJob(JobEntry& entry) {
+  entry.counts = CountTasks(entry);
+  FillProgress(entry.job, static_cast<int64_t>(entry.task_keys.size()), entry.counts);
   ++entry.version;
 }
 
@@ -338,7 +348,7 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
     if (queue != queues_.end() && !queue->second.empty() && !HostGroupBusy(agent->second)) {
       const auto [seq, key] = *queue->second.begin();
       v1::TaskRecord task = tasks_.at(key);
-      JobEntry job = jobs_.at(task.task().job_id());
+      JobEntry& job = jobs_.at(task.task().job_id());
       AgentEntry holder = agent->second;
       const int64_t now = NowMs();
       task.mutable_task()->set_attempt(task.task().attempt() + 1);
@@ -352,11 +362,13 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
       PutTask(batch, task);
       PutAgent(batch, holder);
       const bool starts_job = job.job.state() == v1::JOB_STATE_QUEUED;
+      v1::Job started;
       if (starts_job) {
-        job.job.set_state(v1::JOB_STATE_RUNNING);
-        *job.job.mutable_started_at() = Stamp(now);
-        job.job.mutable_progress()->set_phase("measuring");
-        PutJob(batch, job);
+        started = job.job;
+        started.set_state(v1::JOB_STATE_RUNNING);
+        *started.mutable_started_at() = Stamp(now);
+        started.mutable_progress()->set_phase("measuring");
+        PutJob(batch, started);
       }
       HAT_RETURN_IF_ERROR(Persist(batch, Durability::kBuffered));
       queue->second.erase(queue->second.begin());
@@ -364,8 +376,8 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
       agent->second = holder;
       leases_[task.lease_id()] = key;
       if (starts_job) {
+        job.job = std::move(started);
         ++job.version;
-        jobs_[job.job.job_id()] = job;
         changed_.notify_all();
       }
       v1::LeaseTaskResponse resp;
@@ -415,7 +427,7 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
         "result.config_id=%016x does not match task %s (config %016x)", result.config_id(),
         task.task().task_id(), task.task().config().config_id()));
   }
-  JobEntry job = jobs_.at(task.task().job_id());
+  JobEntry& job = jobs_.at(task.task().job_id());
   WriteBatch batch;
   const std::string previous_lease = task.lease_id();
   std::optional<AgentEntry> holder;
@@ -456,15 +468,20 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
               EncodeRecord(stored));
   }
   PutTask(batch, task);
-  const std::map<std::string, v1::TaskRecord> pending = {{task.task().task_id(), task}};
-  RefreshJob(job, &pending);
-  PutJob(batch, job);
+  TaskCounts counts = job.counts;
+  ++counts.ended;
+  ++(result.error().empty() ? counts.done : counts.failed);
+  v1::Job updated = job.job;
+  FillProgress(updated, static_cast<int64_t>(job.task_keys.size()), counts);
+  PutJob(batch, updated);
   HAT_RETURN_IF_ERROR(Persist(batch));
   tasks_[task.task().task_id()] = task;
   leases_.erase(previous_lease);
   if (holder) agents_[holder->agent.agent_id()] = *holder;
   if (reporter) agents_[reporter->agent.agent_id()] = *reporter;
-  jobs_[job.job.job_id()] = job;
+  job.job = std::move(updated);
+  job.counts = counts;
+  ++job.version;
   changed_.notify_all();
   resp.set_stored(result.error().empty());
   return resp;
@@ -597,7 +614,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitJob(const v1::SubmitJobRequest& req) 
     entry.task_keys.push_back(key);
     tasks.push_back(std::move(t));
   }
-  PutJob(batch, entry);
+  PutJob(batch, entry.job);
   HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
   for (v1::TaskRecord& t : tasks) {
     const std::string key = t.task().task_id();
@@ -676,7 +693,7 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   job.job.mutable_progress()->set_phase("cancelled");
   job.job.mutable_progress()->set_eta_s(0);
   ++job.version;
-  PutJob(batch, job);
+  PutJob(batch, job.job);
   HAT_RETURN_IF_ERROR(Persist(batch));
   for (auto& [key, t] : cancelled) {
     if (tasks_[key].state() == v1::TASK_STATE_QUEUED) {
@@ -688,6 +705,7 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   }
   for (auto& [id, a] : freed) agents_[id] = a;
   it->second = job;
+  it->second.counts = CountTasks(it->second);
   changed_.notify_all();
   return job.job;
 }
@@ -774,7 +792,7 @@ absl::Status Coordinator::Tick() {
   for (const std::string& id : touched) {
     JobEntry job = jobs_.at(id);
     RefreshJob(job);
-    PutJob(batch, job);
+    PutJob(batch, job.job);
     jobs[id] = job;
   }
   absl::Status written = Persist(batch, Durability::kBuffered);

@@ -40,6 +40,9 @@ struct CoordinatorOptions {
   int64_t lost_after_ms = 20000;       // no heartbeat this long: agent LOST, lease expired
   int64_t lease_duration_ms = 120000;  // extended by each heartbeat naming the lease
   int max_attempts = 3;                // leases of one task before it fails
+  // After a restart, agents get this long to reconnect (their backoff may be several seconds)
+  // before they count as lost and their leases expire: a server restart is not their fault.
+  int64_t recovery_grace_ms = 30000;
   int max_configs_per_job = 100000;
   int max_samples_per_result = 100000;   // raw samples per component in a report
   std::function<int64_t()> now_unix_ms;  // wall clock; default: the system clock
@@ -94,10 +97,17 @@ class Coordinator {
     int64_t last_heartbeat_ms = 0;
     std::string lease_id;  // empty when idle
   };
+  // How many of a job's tasks have ended, and how.
+  struct TaskCounts {
+    int64_t done = 0;
+    int64_t failed = 0;
+    int64_t ended = 0;  // done + failed + cancelled
+  };
   struct JobEntry {
     v1::Job job;
     int64_t version = 1;
     std::vector<std::string> task_keys;
+    TaskCounts counts;  // kept up to date so a report costs O(1), not O(tasks)
   };
 
   Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options);
@@ -108,14 +118,18 @@ class Coordinator {
   // kBuffered for lease bookkeeping (kv_store.h says why that is safe).
   absl::Status Persist(const WriteBatch& batch, Durability durability = Durability::kSync);
   void PutTask(WriteBatch& batch, const v1::TaskRecord& task);
-  void PutJob(WriteBatch& batch, const JobEntry& job);
+  void PutJob(WriteBatch& batch, const v1::Job& job);
   void PutAgent(WriteBatch& batch, const AgentEntry& agent);
   // Persists `batch` with `meta` as the new server meta; meta_ changes only on success.
   absl::Status PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta);
-  void Enqueue(const std::string& task_key, const v1::TaskRecord& task);
-  // Progress, rate, ETA and final state from the job's tasks (records in `pending` take the
-  // place of the stored ones: changes about to be written); bumps its version.
-  void RefreshJob(JobEntry& job, const std::map<std::string, v1::TaskRecord>* pending = nullptr);
+  void Enqueue(const std::string& task_key,
+               const v1::TaskRecord& task);  // Counts the job's tasks by state (a scan: for the
+                                             // rare paths and recovery).
+  TaskCounts CountTasks(const JobEntry& job) const;
+  // Progress, rate, ETA and final state of `job` from `counts` of `total` tasks.
+  void FillProgress(v1::Job& job, int64_t total, const TaskCounts& counts) const;
+  // Recounts, refills progress and bumps the version.
+  void RefreshJob(JobEntry& job);
   // Returns a leased task to its queue (or fails it after max attempts); updates `batch`.
   // `task_key` is taken by value: callers pass references into maps this erases from.
   void ExpireLease(std::string task_key, const std::string& reason, WriteBatch& batch,

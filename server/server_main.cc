@@ -50,6 +50,8 @@ ABSL_FLAG(double, heartbeat_seconds, 5, "Heartbeat interval asked of agents");
 ABSL_FLAG(double, lost_after_seconds, 20, "An agent silent this long is lost, its lease expires");
 ABSL_FLAG(double, lease_seconds, 120, "Lease duration (heartbeats extend it)");
 ABSL_FLAG(int, max_attempts, 3, "Leases of one config before it fails");
+ABSL_FLAG(double, recovery_grace_seconds, 30,
+          "After a restart, agents have this long to reconnect before they count as lost");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request accepted");
 
 namespace hat {
@@ -200,6 +202,8 @@ int main(int argc, char** argv) {
       static_cast<int64_t>(absl::GetFlag(FLAGS_lost_after_seconds) * 1000);
   o.coordinator.lease_duration_ms = static_cast<int64_t>(absl::GetFlag(FLAGS_lease_seconds) * 1000);
   o.coordinator.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  o.coordinator.recovery_grace_ms =
+      static_cast<int64_t>(absl::GetFlag(FLAGS_recovery_grace_seconds) * 1000);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   absl::Status s = hat::Serve(std::move(o), shutdown_signals);
   if (!s.ok()) {

@@ -53,7 +53,8 @@ class FleetTest : public ::testing::Test {
                                      std::string("--admin_token=") + kAdminToken,
                                      "--heartbeat_seconds=0.3",
                                      "--lost_after_seconds=1.5",
-                                     "--lease_seconds=3"};
+                                     "--lease_seconds=3",
+                                     "--recovery_grace_seconds=15"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     server_ = std::make_unique<Subprocess>(argv, dir_.File("server.log"));
     ASSERT_TRUE(WaitFor([&] { return !ReadAll(port_file).empty() || !server_->running(); }, 60))
