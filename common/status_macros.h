@@ -13,10 +13,15 @@
 #define HAT_STATUS_CONCAT_INNER_(a, b) a##b
 #define HAT_STATUS_CONCAT_(a, b) HAT_STATUS_CONCAT_INNER_(a, b)
 
-#define HAT_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::absl::Status hat_status_ = (expr);       \
-    if (!hat_status_.ok()) return hat_status_; \
+#define HAT_RETURN_IF_ERROR(expr) \
+  HAT_RETURN_IF_ERROR_IMPL_(HAT_STATUS_CONCAT_(hat_status_, __LINE__), expr)
+
+// The status variable is named after the line, so that a nested use (inside a lambda passed to
+// an outer one) does not shadow the outer variable.
+#define HAT_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                          \
+    ::absl::Status status = (expr);             \
+    if (!status.ok()) return status;            \
   } while (false)
 
 #define HAT_ASSIGN_OR_RETURN(lhs, expr) \

@@ -262,6 +262,46 @@ TEST_F(FleetTest, OversizedAndMalformedRequestsGetClearErrorsAndTheServerKeepsSe
   EXPECT_TRUE(server_->running());
 }
 
+TEST_F(FleetTest, TlsServesAgentsAndHatctlAndRefusesPlaintext) {
+  // A CA and a server certificate for 127.0.0.1, made with openssl for this test only.
+  const std::string d = dir_.path();
+  const std::string script =
+      "cd '" + d +
+      "' && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca "
+      "-keyout ca.key -out ca.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key "
+      "-out server.csr && "
+      "printf 'subjectAltName=IP:127.0.0.1' > san.ext && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+      "-extfile san.ext -out server.pem";
+  Subprocess certs({"/bin/sh", "-c", script}, dir_.File("openssl.log"));
+  ASSERT_EQ(certs.Wait(), 0) << certs.Log();
+  StartServer(0, {"--tls_cert=" + dir_.File("server.pem"), "--tls_key=" + dir_.File("server.key")});
+  // The fixture's plaintext stub cannot talk to a TLS server.
+  v1::ListJobsResponse jobs;
+  EXPECT_FALSE(stub_->ListJobs(Ctx().get(), v1::ListJobsRequest(), &jobs).ok());
+  Subprocess agent({HAT_AGENT_PATH, "--server=" + Address(), "--device-class=secure",
+                    std::string("--token=") + kFleetToken, "--tls-ca=" + dir_.File("ca.pem")},
+                   dir_.File("agent.log"));
+  auto hatctl = [&](const std::string& args, const std::string& name) {
+    Subprocess p({"/bin/sh", "-c",
+                  std::string(HATCTL_PATH) + " " + args + " --server " + Address() + " --token " +
+                      kAdminToken + " --tls-ca " + dir_.File("ca.pem")},
+                 dir_.File(name));
+    const int code = p.Wait();
+    return std::make_pair(code, p.Log());
+  };
+  auto [submit_code, submit_out] = hatctl(
+      "jobs submit latency-dataset --space tiny --device-class secure --samples 2 --protocol hat "
+      "--runs 1 --warmup 0",
+      "submit.log");
+  ASSERT_EQ(submit_code, 0) << submit_out;
+  const std::string id = submit_out.substr(0, submit_out.find('\n'));
+  auto [watch_code, watch_out] = hatctl("jobs watch " + id, "watch.log");
+  EXPECT_EQ(watch_code, 0) << watch_out << agent.Log();
+}
+
 TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
   StartServer(0, {"--local_agent", "--local_agent_device_class=here"});
   auto hatctl = [&](const std::string& args, const std::string& name) {
