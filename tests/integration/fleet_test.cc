@@ -137,6 +137,16 @@ class FleetTest : public ::testing::Test {
     return rows;
   }
 
+  // Runs hatctl against the server with the admin token; (exit code, stdout and stderr).
+  std::pair<int, std::string> Hatctl(const std::string& args, const std::string& log_name) {
+    Subprocess p({"/bin/sh", "-c",
+                  std::string(HATCTL_PATH) + " " + args + " --server " + Address() + " --token " +
+                      kAdminToken},
+                 dir_.File(log_name));
+    const int code = p.Wait();
+    return {code, p.Log()};
+  }
+
   v1::ListAgentsResponse Agents() {
     v1::ListAgentsResponse resp;
     EXPECT_TRUE(stub_->ListAgents(Ctx().get(), v1::ListAgentsRequest(), &resp).ok());
@@ -285,12 +295,7 @@ TEST_F(FleetTest, TlsServesAgentsAndHatctlAndRefusesPlaintext) {
                     std::string("--token=") + kFleetToken, "--tls-ca=" + dir_.File("ca.pem")},
                    dir_.File("agent.log"));
   auto hatctl = [&](const std::string& args, const std::string& name) {
-    Subprocess p({"/bin/sh", "-c",
-                  std::string(HATCTL_PATH) + " " + args + " --server " + Address() + " --token " +
-                      kAdminToken + " --tls-ca " + dir_.File("ca.pem")},
-                 dir_.File(name));
-    const int code = p.Wait();
-    return std::make_pair(code, p.Log());
+    return Hatctl(args + " --tls-ca " + dir_.File("ca.pem"), name);
   };
   auto [submit_code, submit_out] = hatctl(
       "jobs submit latency-dataset --space tiny --device-class secure --samples 2 --protocol hat "
@@ -305,12 +310,7 @@ TEST_F(FleetTest, TlsServesAgentsAndHatctlAndRefusesPlaintext) {
 TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
   StartServer(0, {"--local_agent", "--local_agent_device_class=here"});
   auto hatctl = [&](const std::string& args, const std::string& name) {
-    Subprocess p({"/bin/sh", "-c",
-                  std::string(HATCTL_PATH) + " " + args + " --server " + Address() + " --token " +
-                      kAdminToken},
-                 dir_.File(name));
-    const int code = p.Wait();
-    return std::make_pair(code, p.Log());
+    return Hatctl(args, name);
   };
   auto [submit_code, submit_out] = hatctl(
       "jobs submit latency-dataset --space tiny --device-class here --samples 3 "
