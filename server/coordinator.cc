@@ -764,6 +764,21 @@ absl::StatusOr<std::string> Coordinator::ExportDataset(const std::string& device
 absl::Status Coordinator::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMs();
+  auto silent = [&](const AgentEntry& agent) {
+    const bool alive = agent.agent.state() == v1::AGENT_STATE_IDLE ||
+                       agent.agent.state() == v1::AGENT_STATE_MEASURING;
+    return alive && now - agent.last_heartbeat_ms > options_.lost_after_ms;
+  };
+  auto overdue = [&](const std::string& task_key) {
+    return tasks_.at(task_key).lease_deadline_unix_ms() < now;
+  };
+  // Most ticks find nothing to do: look before taking the rollback snapshots below, which copy
+  // every task the server knows.
+  const bool any_silent = std::any_of(agents_.begin(), agents_.end(),
+                                      [&](const auto& entry) { return silent(entry.second); });
+  const bool any_overdue = std::any_of(leases_.begin(), leases_.end(),
+                                       [&](const auto& entry) { return overdue(entry.second); });
+  if (!any_silent && !any_overdue) return absl::OkStatus();
   // Snapshots for rollback when the write fails.
   const auto tasks_before = tasks_;
   const auto agents_before = agents_;
@@ -772,9 +787,7 @@ absl::Status Coordinator::Tick() {
   WriteBatch batch;
   std::set<std::string> touched;
   for (auto& [id, agent] : agents_) {
-    const bool alive = agent.agent.state() == v1::AGENT_STATE_IDLE ||
-                       agent.agent.state() == v1::AGENT_STATE_MEASURING;
-    if (alive && now - agent.last_heartbeat_ms > options_.lost_after_ms) {
+    if (silent(agent)) {
       agent.agent.set_state(v1::AGENT_STATE_LOST);
       PutAgent(batch, agent);
       if (!agent.lease_id.empty()) {
@@ -783,11 +796,11 @@ absl::Status Coordinator::Tick() {
       }
     }
   }
-  std::vector<std::string> overdue;
+  std::vector<std::string> expired;
   for (const auto& [lease_id, key] : leases_) {
-    if (tasks_.at(key).lease_deadline_unix_ms() < now) overdue.push_back(key);
+    if (overdue(key)) expired.push_back(key);
   }
-  for (const std::string& key : overdue) ExpireLease(key, "lease expired", batch, touched);
+  for (const std::string& key : expired) ExpireLease(key, "lease expired", batch, touched);
   std::map<std::string, JobEntry> jobs;
   for (const std::string& id : touched) {
     JobEntry job = jobs_.at(id);
