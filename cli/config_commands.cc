@@ -47,25 +47,8 @@ int RunValidate(const ConfigOptions& opts) {
   return kExitOk;
 }
 
-// The space named by --space, or else the first built-in space the config belongs to.
-absl::StatusOr<std::pair<DesignSpace, SubTransformerConfig>> ConfigAndSpace(
-    const ConfigOptions& opts) {
-  if (!opts.space.empty()) {
-    HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(opts.space));
-    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, LoadConfigInSpace(opts.file, space));
-    return std::make_pair(space, config);
-  }
-  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(opts.file));
-  for (const std::string& name : BuiltinSpaceNames()) {
-    DesignSpace space = *BuiltinSpace(name);
-    if (ValidateConfig(parsed.config, space).ok()) return std::make_pair(space, parsed.config);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(opts.file, ": fits no built-in design space; name one with --space NAME|FILE"));
-}
-
 absl::Status RunFeaturesOrError(const ConfigOptions& opts) {
-  HAT_ASSIGN_OR_RETURN(auto space_and_config, ConfigAndSpace(opts));
+  HAT_ASSIGN_OR_RETURN(auto space_and_config, LoadConfigAndSpace(opts.file, opts.space));
   const DesignSpace& space = space_and_config.first;
   const SubTransformerConfig& config = space_and_config.second;
   HAT_ASSIGN_OR_RETURN(ModelCost cost, EstimateCost(config, space, opts.shape));

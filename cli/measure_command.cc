@@ -48,21 +48,9 @@ absl::StatusOr<std::pair<DesignSpace, std::vector<SubTransformerConfig>>> LoadCo
         "give either --config FILE or --space NAME --sample N (not both)");
   }
   if (!o.config_file.empty()) {
-    HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(o.config_file));
-    if (!o.space.empty()) {
-      HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
-      HAT_RETURN_IF_ERROR(
-          Annotate(ValidateConfig(parsed.config, space, parsed.style), o.config_file));
-      return std::make_pair(space, std::vector<SubTransformerConfig>{parsed.config});
-    }
-    for (const std::string& name : BuiltinSpaceNames()) {
-      DesignSpace space = *BuiltinSpace(name);
-      if (ValidateConfig(parsed.config, space).ok()) {
-        return std::make_pair(space, std::vector<SubTransformerConfig>{parsed.config});
-      }
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(o.config_file, ": fits no built-in design space; name one with --space"));
+    HAT_ASSIGN_OR_RETURN(auto space_and_config, LoadConfigAndSpace(o.config_file, o.space));
+    return std::make_pair(std::move(space_and_config.first),
+                          std::vector<SubTransformerConfig>{std::move(space_and_config.second)});
   }
   if (o.space.empty()) return absl::InvalidArgumentError("--sample needs --space NAME|FILE");
   if (o.sample < 1 || o.sample > kMaxConfigs) {

@@ -4,6 +4,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/builtin_spaces.h"
+#include "common/design_space_io.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/structured_readers.h"
@@ -79,6 +81,24 @@ absl::StatusOr<SubTransformerConfig> LoadConfigInSpace(const std::string& path,
   HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(path));
   HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(parsed.config, space, parsed.style), path));
   return parsed.config;
+}
+
+absl::StatusOr<std::pair<DesignSpace, SubTransformerConfig>> LoadConfigAndSpace(
+    const std::string& path, const std::string& space) {
+  if (!space.empty()) {
+    HAT_ASSIGN_OR_RETURN(DesignSpace resolved, ResolveDesignSpace(space));
+    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, LoadConfigInSpace(path, resolved));
+    return std::make_pair(std::move(resolved), std::move(config));
+  }
+  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(path));
+  for (const std::string& name : BuiltinSpaceNames()) {
+    DesignSpace candidate = *BuiltinSpace(name);
+    if (ValidateConfig(parsed.config, candidate).ok()) {
+      return std::make_pair(std::move(candidate), std::move(parsed.config));
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": fits no built-in design space; name one with --space NAME|FILE"));
 }
 
 nlohmann::json ConfigToJsonValue(const SubTransformerConfig& config) {

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "common/subtransformer_config.h"
@@ -34,6 +35,12 @@ absl::StatusOr<ParsedConfig> LoadSubTransformerConfigFile(const std::string& pat
 // Reads and validates against `space` in one step; errors name the path, the key and the value.
 absl::StatusOr<SubTransformerConfig> LoadConfigInSpace(const std::string& path,
                                                        const DesignSpace& space);
+
+// A config file with its design space: `space` names one (built-in or file) and the config is
+// validated against it; empty `space` takes the first built-in space the config belongs to
+// (INVALID_ARGUMENT when it fits none). Errors name the path.
+absl::StatusOr<std::pair<DesignSpace, SubTransformerConfig>> LoadConfigAndSpace(
+    const std::string& path, const std::string& space);
 
 nlohmann::json ConfigToJsonValue(const SubTransformerConfig& config);
 std::string ConfigToJson(const SubTransformerConfig& config);     // pretty, ends in '\n'
