@@ -1,8 +1,8 @@
 // hatctl: the hatfleet command-line client.
 //
 // Local commands (no server): `space list|show|sample`, `config validate|features|convert`,
-// `measure`. Remote (hat-server): `agents list`, `jobs submit|list|get|watch|cancel`,
-// `dataset export`.
+// `measure`, `predictor fit|predict`. Remote (hat-server): `agents list`,
+// `jobs submit|list|get|watch|cancel`, `dataset export`.
 // Every command takes --json for output that scripts read. Exit codes: 0 ok, 1 failure (the
 // message on stderr says what and where), 2 bad command line.
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "cli/cli_output.h"
 #include "cli/config_commands.h"
 #include "cli/measure_command.h"
+#include "cli/predictor_commands.h"
 #include "cli/remote_commands.h"
 #include "cli/space_commands.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   hat::cli::AddSpaceCommands(app, &exit_code);
   hat::cli::AddConfigCommands(app, &exit_code);
   hat::cli::AddMeasureCommand(app, &exit_code);
+  hat::cli::AddPredictorCommands(app, &exit_code);
   hat::cli::AddRemoteCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
