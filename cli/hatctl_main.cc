@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   hat::cli::AddConfigCommands(app, &exit_code);
   hat::cli::AddMeasureCommand(app, &exit_code);
   hat::cli::AddPredictorCommands(app, &exit_code);
+  // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -1,4 +1,5 @@
-// `hatctl agents list`, `hatctl jobs submit|list|get|watch|cancel`, `hatctl dataset export`.
+// `hatctl agents list`, `hatctl jobs submit|list|get|watch|cancel`, `hatctl dataset export`,
+// `hatctl predictor list|download`.
 // Every command takes --server (HAT_SERVER), --token (HAT_TOKEN) or --token-file, TLS options,
 // --timeout and --json.
 #include "cli/remote_commands.h"
@@ -21,6 +22,7 @@
 #include "common/status_macros.h"
 #include "hat/v1/job_service.grpc.pb.h"
 #include "measure/measure_proto.h"
+#include "predictor/latency_predictor.h"
 #include "rpc/grpc_status.h"
 #include "rpc/tls.h"
 
@@ -46,6 +48,9 @@ struct RemoteOptions {
   std::string idempotency_key;
   std::string format = "hat-csv";
   std::string out;
+  std::string model = "default";
+  int train_rows = 0;
+  int64_t version = 0;
 };
 
 void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
@@ -150,6 +155,9 @@ void PrintJobLine(const v1::Job& job) {
       p.total(), p.failed(),
       job.spec().has_latency_dataset()
           ? absl::StrCat("latency-dataset ", job.spec().latency_dataset().device_class())
+      : job.spec().has_predictor_training()
+          ? absl::StrCat("predictor ", job.spec().predictor_training().device_class(), " ",
+                         job.spec().predictor_training().model())
           : std::string("job"));
 }
 
@@ -173,6 +181,8 @@ absl::Status AgentsList(const RemoteOptions& o) {
   return absl::OkStatus();
 }
 
+absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req);
+
 absl::Status Submit(const RemoteOptions& o) {
   v1::SubmitJobRequest req;
   v1::LatencyDatasetJobSpec* spec = req.mutable_spec()->mutable_latency_dataset();
@@ -191,6 +201,10 @@ absl::Status Submit(const RemoteOptions& o) {
   HAT_RETURN_IF_ERROR(protocol.Validate());
   ToProto(protocol, spec->mutable_protocol());
   spec->mutable_protocol()->set_threads(0);  // each agent's own thread setting
+  return SubmitAndPrint(o, std::move(req));
+}
+
+absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req) {
   req.set_idempotency_key(o.idempotency_key);
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
   v1::SubmitJobResponse resp;
@@ -199,6 +213,61 @@ absl::Status Submit(const RemoteOptions& o) {
     std::cout << ToJson(resp.job()) << "\n";
   } else {
     std::cout << resp.job().job_id() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SubmitPredictor(const RemoteOptions& o) {
+  v1::SubmitJobRequest req;
+  v1::PredictorTrainingJobSpec* spec = req.mutable_spec()->mutable_predictor_training();
+  spec->set_device_class(o.device_class);
+  spec->set_model(o.model);
+  spec->set_seed(o.seed);
+  spec->set_max_train_rows(o.train_rows);
+  return SubmitAndPrint(o, std::move(req));
+}
+
+absl::Status PredictorList(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::ListPredictorsRequest req;
+  req.set_device_class(o.device_class);
+  v1::ListPredictorsResponse resp;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().ListPredictors(c.Context().get(), req, &resp)));
+  if (o.json) {
+    std::cout << ToJson(resp) << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << absl::StrFormat("%-14s %7s %-12s %-12s %6s %10s %8s %7s\n", "device_class",
+                               "version", "model", "job", "rows", "rmse_ms", "mape_%", "tau");
+  for (const v1::StoredPredictor& p : resp.predictors()) {
+    const v1::PredictorAccuracy& a = p.predictor().accuracy();
+    std::cout << absl::StrFormat("%-14s %7d %-12s %-12s %6d %10.2f %8.2f %7.3f\n", p.device_class(),
+                                 p.version(), PredictorModelName(p.predictor().model()), p.job_id(),
+                                 p.measurements(), a.test_rmse_ms(), a.test_mape_pct(),
+                                 a.test_kendall_tau());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PredictorDownload(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::GetPredictorRequest req;
+  req.set_device_class(o.device_class);
+  req.set_version(o.version);
+  v1::StoredPredictor stored;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetPredictor(c.Context().get(), req, &stored)));
+  // Checked like a file from disk before it is written, so a bad record never lands as a file.
+  HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor, LatencyPredictor::FromProto(stored.predictor()));
+  HAT_RETURN_IF_ERROR(predictor.Save(o.out));
+  if (o.json) {
+    v1::StoredPredictor summary = stored;
+    summary.mutable_predictor()->clear_mlp();
+    summary.mutable_predictor()->clear_linear_members();
+    std::cout << ToJson(summary) << "\n";
+  } else {
+    std::cout << absl::StrFormat("%s version %d (%s) written to %s\n", stored.device_class(),
+                                 stored.version(), PredictorModelName(stored.predictor().model()),
+                                 o.out);
   }
   return absl::OkStatus();
 }
@@ -343,6 +412,20 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
                           "Resubmitting with the same key returns the same job");
   dataset_job->callback([o, run] { run(Submit(*o)); });
 
+  CLI::App* predictor_job = submit->add_subcommand(
+      "predictor", "Train a latency predictor on a device class's measurements; prints the job id");
+  AddConnectionFlags(predictor_job, o.get());
+  predictor_job->add_option("--device-class", o->device_class, "Device class")->required();
+  predictor_job->add_option("--model", o->model, "default (cost-linear) or hat-mlp")
+      ->capture_default_str();
+  predictor_job->add_option("--seed", o->seed, "Seed of the split and the training")
+      ->capture_default_str();
+  predictor_job->add_option("--train-rows", o->train_rows,
+                            "Train on at most N rows (0: 80% of the measurements)");
+  predictor_job->add_option("--idempotency-key", o->idempotency_key,
+                            "Resubmitting with the same key returns the same job");
+  predictor_job->callback([o, run] { run(SubmitPredictor(*o)); });
+
   CLI::App* list = jobs->add_subcommand("list", "List jobs");
   AddConnectionFlags(list, o.get());
   list->callback([o, run] { run(List(*o)); });
@@ -374,6 +457,21 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
   export_cmd->add_option("--format", o->format, "hat-csv or full")->capture_default_str();
   export_cmd->add_option("--out", o->out, "Write to this file (default: stdout)");
   export_cmd->callback([o, run] { run(Export(*o)); });
+
+  // Stored predictors, beside the local `predictor fit|predict` (predictor_commands.cc).
+  CLI::App* predictor = app.get_subcommand("predictor");
+  CLI::App* predictor_list =
+      predictor->add_subcommand("list", "Predictors the server trained (needs hat-server)");
+  AddConnectionFlags(predictor_list, o.get());
+  predictor_list->add_option("--device-class", o->device_class, "Only this device class");
+  predictor_list->callback([o, run] { run(PredictorList(*o)); });
+  CLI::App* download = predictor->add_subcommand(
+      "download", "Save a stored predictor to a file for `predictor predict` (needs hat-server)");
+  AddConnectionFlags(download, o.get());
+  download->add_option("--device-class", o->device_class, "Device class")->required();
+  download->add_option("--version", o->version, "Version (0: the latest)")->capture_default_str();
+  download->add_option("--out", o->out, "File to write")->required();
+  download->callback([o, run] { run(PredictorDownload(*o)); });
 }
 
 }  // namespace hat::cli

@@ -76,4 +76,8 @@ void ToProto(const HardwareInfo& hw, v1::Hardware* out) {
   out->set_os(hw.os);
 }
 
+double ReportedLatencyMs(const v1::LatencyStats& stats, v1::ProtocolPreset preset) {
+  return preset == v1::PROTOCOL_PRESET_HAT ? stats.trimmed_mean_ms() : stats.median_ms();
+}
+
 }  // namespace hat

@@ -18,6 +18,10 @@ absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& pro
 void ToProto(const LatencyStats& stats, v1::LatencyStats* out);
 void ToProto(const HardwareInfo& hw, v1::Hardware* out);
 
+// The statistic a protocol reports for one component (what total_ms adds up): HAT's trimmed mean
+// under the HAT preset, the median under the adaptive one.
+double ReportedLatencyMs(const v1::LatencyStats& stats, v1::ProtocolPreset preset);
+
 }  // namespace hat
 
 #endif  // HATFLEET_MEASURE_MEASURE_PROTO_H_

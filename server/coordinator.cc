@@ -16,6 +16,7 @@
 #include "common/sampling.h"
 #include "common/status_macros.h"
 #include "measure/measure_proto.h"
+#include "predictor/latency_predictor.h"
 #include "server/dataset_export.h"
 #include "server/storage/record_codec.h"
 
@@ -54,6 +55,11 @@ google::protobuf::Timestamp Stamp(int64_t unix_ms) {
 
 std::string TaskKey(const std::string& job_id, int index) {
   return absl::StrFormat("%s/%06d", job_id, index);
+}
+
+// Zero-padded so that keys sort by version within a device class.
+std::string PredictorKey(const std::string& device_class, int64_t version) {
+  return absl::StrFormat("%s/%012d", device_class, version);
 }
 
 }  // namespace
@@ -127,7 +133,23 @@ absl::Status Coordinator::Recover() {
     return absl::OkStatus();
   }));
   HAT_RETURN_IF_ERROR(status);
-  for (auto& [id, job] : jobs_) job.counts = CountTasks(job);
+  HAT_RETURN_IF_ERROR(scan(Table::kPredictors, [&](const std::string& k, const std::string& v) {
+    v1::StoredPredictor p;
+    HAT_RETURN_IF_ERROR(DecodeRecord(v, "predictor " + k, &p));
+    int64_t& latest = latest_predictor_[p.device_class()];
+    latest = std::max(latest, p.version());
+    return absl::OkStatus();
+  }));
+  HAT_RETURN_IF_ERROR(status);
+  for (auto& [id, job] : jobs_) {
+    job.counts = CountTasks(job);
+    // A fit that was running when the server stopped is lost: run it again (the state is
+    // written when a worker claims it).
+    if (job.job.spec().has_predictor_training() && job.job.state() == v1::JOB_STATE_RUNNING) {
+      job.job.set_state(v1::JOB_STATE_QUEUED);
+      job.job.mutable_progress()->set_phase("queued (server restarted)");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -521,17 +543,72 @@ absl::Status Coordinator::ReleaseLease(const v1::ReleaseLeaseRequest& req) {
 // JobService
 
 absl::StatusOr<v1::Job> Coordinator::SubmitJob(const v1::SubmitJobRequest& req) {
-  if (!req.spec().has_latency_dataset()) {
-    return absl::UnimplementedError(
-        "only latency-dataset jobs are implemented so far (predictor training, supernet "
-        "training and search jobs come with their issues)");
-  }
   if (req.idempotency_key().size() > 128) {
     return absl::InvalidArgumentError("idempotency_key: longer than 128 characters");
   }
   if (req.spec().description().size() > 1024) {
     return absl::InvalidArgumentError("spec.description: longer than 1024 characters");
   }
+  switch (req.spec().kind_case()) {
+    case v1::JobSpec::kLatencyDataset:
+      return SubmitLatencyDatasetJob(req);
+    case v1::JobSpec::kPredictorTraining:
+      return SubmitPredictorJob(req);
+    case v1::JobSpec::KIND_NOT_SET:
+      return absl::InvalidArgumentError("spec: no job kind set");
+    default:
+      return absl::UnimplementedError(
+          "supernet-training and search jobs are not implemented yet (they come with their "
+          "issues)");
+  }
+}
+
+const v1::Job* Coordinator::FindByIdempotencyKey(const std::string& key) const {
+  if (key.empty()) return nullptr;
+  for (const auto& [id, entry] : jobs_) {
+    if (entry.job.idempotency_key() == key) return &entry.job;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitPredictorJob(const v1::SubmitJobRequest& req) {
+  v1::PredictorTrainingJobSpec spec = req.spec().predictor_training();
+  HAT_RETURN_IF_ERROR(CheckName("predictor_training.device_class", spec.device_class(), false));
+  if (spec.model().empty()) spec.set_model("default");
+  absl::StatusOr<v1::PredictorModelKind> model = ParsePredictorModel(spec.model());
+  if (!model.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("predictor_training.model='",
+                                                   spec.model().substr(0, 64),
+                                                   "': expected default, cost-linear or hat-mlp"));
+  }
+  if (spec.max_train_rows() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "predictor_training.max_train_rows=", spec.max_train_rows(), ": must be >= 0"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
+  v1::ServerMeta meta = meta_;
+  JobEntry entry;
+  v1::Job& job = entry.job;
+  job.set_job_id(absl::StrFormat("job-%06d", meta.next_job_number() + 1));
+  meta.set_next_job_number(meta.next_job_number() + 1);
+  *job.mutable_spec() = req.spec();
+  *job.mutable_spec()->mutable_predictor_training() = spec;
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_idempotency_key(req.idempotency_key());
+  *job.mutable_created_at() = Stamp(NowMs());
+  job.mutable_progress()->set_total(1);
+  job.mutable_progress()->set_eta_s(-1);
+  job.mutable_progress()->set_phase("queued");
+  WriteBatch batch;
+  PutJob(batch, job);
+  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
+  jobs_[job.job_id()] = entry;
+  changed_.notify_all();
+  return entry.job;
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req) {
   const v1::LatencyDatasetJobSpec& spec = req.spec().latency_dataset();
   HAT_RETURN_IF_ERROR(CheckName("latency_dataset.device_class", spec.device_class(), false));
   if (spec.strategy() == v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY) {
@@ -573,11 +650,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitJob(const v1::SubmitJobRequest& req) 
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (!req.idempotency_key().empty()) {
-    for (const auto& [id, entry] : jobs_) {
-      if (entry.job.idempotency_key() == req.idempotency_key()) return entry.job;
-    }
-  }
+  if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
   const int64_t now = NowMs();
   v1::ServerMeta meta = meta_;
   JobEntry entry;
@@ -655,7 +728,9 @@ absl::StatusOr<v1::ListJobsResponse> Coordinator::ListJobs(const v1::ListJobsReq
     v1::Job* job = resp.add_jobs();
     *job = it->second.job;
     // Lists stay small: the explicit configs and the space are in GetJob.
-    job->mutable_spec()->mutable_latency_dataset()->clear_configs();
+    if (job->spec().has_latency_dataset()) {
+      job->mutable_spec()->mutable_latency_dataset()->clear_configs();
+    }
   }
   return resp;
 }
@@ -745,6 +820,14 @@ absl::StatusOr<std::string> Coordinator::ExportDataset(const std::string& device
   if (format != v1::EXPORT_FORMAT_HAT_CSV && format != v1::EXPORT_FORMAT_FULL) {
     return absl::InvalidArgumentError("format: expected HAT_CSV or FULL");
   }
+  HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows, Measurements(device_class));
+  return format == v1::EXPORT_FORMAT_HAT_CSV ? ExportHatCsv(rows) : ExportFullJsonLines(rows);
+}
+
+absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::Measurements(
+    const std::string& device_class) {
+  HAT_RETURN_IF_ERROR(CheckName("device_class", device_class, false));
+  // Measurements are written once and never changed: no lock needed, the store is thread-safe.
   std::vector<v1::MeasurementResult> rows;
   absl::Status decode;
   HAT_RETURN_IF_ERROR(store_->Scan(Table::kMeasurements, device_class + "/",
@@ -755,7 +838,127 @@ absl::StatusOr<std::string> Coordinator::ExportDataset(const std::string& device
                                      return decode.ok();
                                    }));
   HAT_RETURN_IF_ERROR(decode);
-  return format == v1::EXPORT_FORMAT_HAT_CSV ? ExportHatCsv(rows) : ExportFullJsonLines(rows);
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictor-training jobs
+
+absl::StatusOr<std::optional<v1::Job>> Coordinator::ClaimPredictorJob(int64_t deadline_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutdown_) {
+    for (auto& [id, entry] : jobs_) {
+      if (!entry.job.spec().has_predictor_training() || entry.job.state() != v1::JOB_STATE_QUEUED) {
+        continue;
+      }
+      v1::Job running = entry.job;
+      running.set_state(v1::JOB_STATE_RUNNING);
+      *running.mutable_started_at() = Stamp(NowMs());
+      running.mutable_progress()->set_phase("fitting");
+      WriteBatch batch;
+      PutJob(batch, running);
+      HAT_RETURN_IF_ERROR(Persist(batch));
+      entry.job = running;
+      ++entry.version;
+      changed_.notify_all();
+      return std::optional<v1::Job>(running);
+    }
+    const int64_t wait = std::min<int64_t>(200, deadline_ms - NowMs());
+    if (wait <= 0) break;
+    changed_.wait_for(lock, std::chrono::milliseconds(wait));
+  }
+  return std::optional<v1::Job>();
+}
+
+absl::Status Coordinator::FinishPredictorJob(const std::string& job_id,
+                                             absl::StatusOr<v1::StoredPredictor> trained) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
+  }
+  if (it->second.job.state() != v1::JOB_STATE_RUNNING) return absl::OkStatus();  // cancelled
+  const std::string& device_class = it->second.job.spec().predictor_training().device_class();
+  v1::Job job = it->second.job;
+  const int64_t now = NowMs();
+  WriteBatch batch;
+  int64_t version = 0;
+  v1::JobProgress* progress = job.mutable_progress();
+  if (trained.ok()) {
+    version = latest_predictor_[device_class] + 1;
+    trained->set_device_class(device_class);
+    trained->set_version(version);
+    trained->set_job_id(job_id);
+    *trained->mutable_created_at() = Stamp(now);
+    batch.Put(Table::kPredictors, PredictorKey(device_class, version), EncodeRecord(*trained));
+    job.set_state(v1::JOB_STATE_SUCCEEDED);
+    v1::JobResult* result = job.mutable_result();
+    result->set_predictor_version(version);
+    result->set_measurements(trained->measurements());
+    result->set_test_rmse_ms(trained->predictor().accuracy().test_rmse_ms());
+    result->set_test_mape_pct(trained->predictor().accuracy().test_mape_pct());
+    progress->set_done(1);
+  } else {
+    job.set_state(v1::JOB_STATE_FAILED);
+    job.set_error(std::string(trained.status().message()));
+    progress->set_failed(1);
+  }
+  *job.mutable_finished_at() = Stamp(now);
+  progress->set_phase("finished");
+  progress->set_eta_s(0);
+  PutJob(batch, job);
+  HAT_RETURN_IF_ERROR(Persist(batch));
+  if (version > 0) latest_predictor_[device_class] = version;
+  it->second.job = std::move(job);
+  ++it->second.version;
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::StoredPredictor> Coordinator::GetPredictor(const std::string& device_class,
+                                                              int64_t version) {
+  HAT_RETURN_IF_ERROR(CheckName("device_class", device_class, false));
+  if (version < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("version=", version, ": must be >= 1 (0: the latest)"));
+  }
+  if (version == 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto latest = latest_predictor_.find(device_class);
+    if (latest == latest_predictor_.end()) {
+      return absl::NotFoundError(absl::StrCat("no predictor for device class '", device_class,
+                                              "' yet: submit a predictor-training job"));
+    }
+    version = latest->second;
+  }
+  HAT_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                       store_->Get(Table::kPredictors, PredictorKey(device_class, version)));
+  if (!bytes) {
+    return absl::NotFoundError(
+        absl::StrCat("device class '", device_class, "' has no predictor version ", version));
+  }
+  v1::StoredPredictor stored;
+  HAT_RETURN_IF_ERROR(
+      DecodeRecord(*bytes, "predictor " + PredictorKey(device_class, version), &stored));
+  return stored;
+}
+
+absl::StatusOr<v1::ListPredictorsResponse> Coordinator::ListPredictors(
+    const std::string& device_class) {
+  HAT_RETURN_IF_ERROR(CheckName("device_class", device_class, true));
+  v1::ListPredictorsResponse resp;
+  absl::Status decode;
+  HAT_RETURN_IF_ERROR(store_->Scan(Table::kPredictors,
+                                   device_class.empty() ? "" : device_class + "/",
+                                   [&](const std::string& k, const std::string& v) {
+                                     v1::StoredPredictor* p = resp.add_predictors();
+                                     decode = DecodeRecord(v, "predictor " + k, p);
+                                     p->mutable_predictor()->clear_mlp();
+                                     p->mutable_predictor()->clear_linear_members();
+                                     return decode.ok();
+                                   }));
+  HAT_RETURN_IF_ERROR(decode);
+  return resp;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "hat/v1/fleet_service.pb.h"
 #include "hat/v1/job_service.pb.h"
+#include "hat/v1/predictor.pb.h"
 #include "hat/v1/store.pb.h"
 #include "server/storage/kv_store.h"
 
@@ -82,6 +84,25 @@ class Coordinator {
   absl::StatusOr<std::string> ExportDataset(const std::string& device_class,
                                             v1::ExportFormat format);
 
+  // The stored measurements of a device class, in storage-key order (job, then config index).
+  absl::StatusOr<std::vector<v1::MeasurementResult>> Measurements(const std::string& device_class);
+
+  // --- Predictor-training jobs (run by a PredictorWorker, outside the lock) ---
+  // Waits until a predictor-training job is queued (or `deadline_ms`, or Shutdown), marks it
+  // RUNNING and returns it; nullopt when none came.
+  absl::StatusOr<std::optional<v1::Job>> ClaimPredictorJob(int64_t deadline_ms);
+  // Ends a claimed job. On success stores `trained` as the device class's next version (the
+  // record and the job's new state in one write) and the job SUCCEEDS with the version and its
+  // accuracy; otherwise the job FAILS with the error. A job cancelled meanwhile stays cancelled
+  // and nothing is stored.
+  absl::Status FinishPredictorJob(const std::string& job_id,
+                                  absl::StatusOr<v1::StoredPredictor> trained);
+  // `version` 0 = the latest. NOT_FOUND names the device class and version.
+  absl::StatusOr<v1::StoredPredictor> GetPredictor(const std::string& device_class,
+                                                   int64_t version);
+  // Every stored predictor (of one class, or all), oldest first, without model weights.
+  absl::StatusOr<v1::ListPredictorsResponse> ListPredictors(const std::string& device_class);
+
   // Expires overdue leases and marks silent agents lost. Run periodically (hat-server: every
   // second) and by tests.
   absl::Status Tick();
@@ -112,6 +133,10 @@ class Coordinator {
 
   Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options);
   absl::Status Recover();
+  absl::StatusOr<v1::Job> SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req);
+  absl::StatusOr<v1::Job> SubmitPredictorJob(const v1::SubmitJobRequest& req);
+  // REQUIRES mu_. The job submitted earlier with this non-empty key, if any.
+  const v1::Job* FindByIdempotencyKey(const std::string& key) const;
 
   // All REQUIRE mu_ held.
   // kSync for what is acknowledged to clients (registrations, jobs, reports, cancellations);
@@ -148,7 +173,8 @@ class Coordinator {
   std::map<std::string, v1::TaskRecord> tasks_;  // by task key ("<job>/<index>")
   // Per device class: (queue sequence, task key), oldest first.
   std::map<std::string, std::set<std::pair<int64_t, std::string>>> queues_;
-  std::map<std::string, std::string> leases_;  // lease id -> task key
+  std::map<std::string, std::string> leases_;        // lease id -> task key
+  std::map<std::string, int64_t> latest_predictor_;  // device class -> newest stored version
 };
 
 }  // namespace hat

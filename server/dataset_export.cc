@@ -11,6 +11,7 @@
 #include "common/features.h"
 #include "common/proto_conversions.h"
 #include "common/status_macros.h"
+#include "measure/measure_proto.h"
 
 namespace hat {
 
@@ -25,7 +26,7 @@ absl::StatusOr<std::string> ExportHatCsv(const std::vector<v1::MeasurementResult
     for (double f : HatFeatures(config)) absl::StrAppend(&out, absl::StrFormat("%.17g", f), ",");
     const bool hat = r.protocol().preset() == v1::PROTOCOL_PRESET_HAT;
     auto center = [&](const v1::LatencyStats& s) {
-      return hat ? s.trimmed_mean_ms() : s.median_ms();
+      return ReportedLatencyMs(s, r.protocol().preset());
     };
     auto spread = [&](const v1::LatencyStats& s) { return hat ? s.trimmed_std_ms() : s.std_ms(); };
     absl::StrAppend(

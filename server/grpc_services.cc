@@ -135,6 +135,20 @@ grpc::Status JobServiceImpl::ListAgents(grpc::ServerContext* ctx, const v1::List
   return grpc::Status::OK;
 }
 
+grpc::Status JobServiceImpl::GetPredictor(grpc::ServerContext* ctx,
+                                          const v1::GetPredictorRequest* req,
+                                          v1::StoredPredictor* resp) {
+  HAT_AUTHORIZE(ctx, token_);
+  return Assign(coordinator_->GetPredictor(req->device_class(), req->version()), resp);
+}
+
+grpc::Status JobServiceImpl::ListPredictors(grpc::ServerContext* ctx,
+                                            const v1::ListPredictorsRequest* req,
+                                            v1::ListPredictorsResponse* resp) {
+  HAT_AUTHORIZE(ctx, token_);
+  return Assign(coordinator_->ListPredictors(req->device_class()), resp);
+}
+
 grpc::Status JobServiceImpl::Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                                     grpc::ServerWriter<v1::ExportChunk>* writer) {
   HAT_AUTHORIZE(ctx, token_);

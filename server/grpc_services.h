@@ -53,6 +53,10 @@ class JobServiceImpl final : public v1::JobService::Service {
                           v1::ListAgentsResponse* resp) override;
   grpc::Status Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                       grpc::ServerWriter<v1::ExportChunk>* writer) override;
+  grpc::Status GetPredictor(grpc::ServerContext* ctx, const v1::GetPredictorRequest* req,
+                            v1::StoredPredictor* resp) override;
+  grpc::Status ListPredictors(grpc::ServerContext* ctx, const v1::ListPredictorsRequest* req,
+                              v1::ListPredictorsResponse* resp) override;
 
  private:
   Coordinator* coordinator_;

@@ -33,6 +33,7 @@
 #include "rpc/tls.h"
 #include "server/coordinator.h"
 #include "server/grpc_services.h"
+#include "server/predictor_worker.h"
 #include "server/storage/kv_store.h"
 
 ABSL_FLAG(std::string, data_dir, "", "Directory of the RocksDB store and token files (required)");
@@ -145,6 +146,20 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
       }
     }
   });
+  // Predictor-training jobs run here, one at a time, beside the fleet.
+  PredictorWorker predictor_worker(coordinator.get());
+  std::thread trainer([&] {
+    while (!stopping) {
+      absl::StatusOr<bool> ran = predictor_worker.RunOnce(coordinator->NowMs() + 1000);
+      if (!ran.ok()) {
+        std::cerr << "hat-server: predictor training: " << ran.status().message() << "\n";
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      } else if (!*ran) {
+        // Nothing queued (after Shutdown the claim returns at once: do not spin).
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  });
   std::unique_ptr<Agent> local;
   std::thread local_thread;
   if (o.local_agent) {
@@ -172,6 +187,7 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   stopping = true;
   ticker.join();
+  trainer.join();
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // Memory store, fault injection and table names.
 #include "server/storage/kv_store.h"
 
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -18,6 +19,8 @@ const char* TableName(Table table) {
       return "tasks";
     case Table::kMeasurements:
       return "measurements";
+    case Table::kPredictors:
+      return "predictors";
   }
   return "?";
 }
@@ -68,7 +71,7 @@ class MemoryStore : public KvStore {
 
  private:
   std::mutex mu_;
-  std::map<std::string, std::string> tables_[5];
+  std::map<std::string, std::string> tables_[std::size(kAllTables)];
 };
 
 }  // namespace

@@ -25,9 +25,9 @@
 namespace hat {
 
 // Tables, one RocksDB column family each; the key layout is in docs/ARCHITECTURE.md.
-enum class Table { kMeta, kAgents, kJobs, kTasks, kMeasurements };
-inline constexpr Table kAllTables[] = {Table::kMeta, Table::kAgents, Table::kJobs, Table::kTasks,
-                                       Table::kMeasurements};
+enum class Table { kMeta, kAgents, kJobs, kTasks, kMeasurements, kPredictors };
+inline constexpr Table kAllTables[] = {Table::kMeta,  Table::kAgents,       Table::kJobs,
+                                       Table::kTasks, Table::kMeasurements, Table::kPredictors};
 const char* TableName(Table table);
 
 enum class Durability { kSync, kBuffered };

@@ -334,5 +334,45 @@ TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
   EXPECT_EQ(server_->Wait(), 0) << server_->Log();
 }
 
+TEST_F(FleetTest, PredictorJobTrainsOnStoredMeasurementsAndHatctlDownloadsIt) {
+  StartServer(0, {"--local_agent", "--local_agent_device_class=here"});
+  auto [submit_code, submit_out] = Hatctl(
+      "jobs submit latency-dataset --space tiny --device-class here --samples 12 "
+      "--protocol hat --runs 2 --warmup 1",
+      "submit.log");
+  ASSERT_EQ(submit_code, 0) << submit_out;
+  const std::string dataset_job = submit_out.substr(0, submit_out.find('\n'));
+  auto [watch_code, watch_out] = Hatctl("jobs watch " + dataset_job, "watch.log");
+  ASSERT_EQ(watch_code, 0) << watch_out;
+
+  auto [train_code, train_out] =
+      Hatctl("jobs submit predictor --device-class here --seed 2", "train.log");
+  ASSERT_EQ(train_code, 0) << train_out;
+  const std::string predictor_job = train_out.substr(0, train_out.find('\n'));
+  auto [fit_code, fit_out] = Hatctl("jobs watch " + predictor_job, "fit.log");
+  ASSERT_EQ(fit_code, 0) << fit_out << server_->Log();
+  const v1::Job done = GetJob(predictor_job);
+  EXPECT_EQ(done.result().predictor_version(), 1);
+  EXPECT_EQ(done.result().measurements(), 12);
+
+  auto [list_code, list_out] = Hatctl("predictor list --json", "list.log");
+  ASSERT_EQ(list_code, 0) << list_out;
+  EXPECT_THAT(list_out, HasSubstr("\"device_class\": \"here\""));
+  EXPECT_THAT(list_out, HasSubstr("\"job_id\": \"" + predictor_job + "\""));
+  const std::string file = dir_.File("here.predictor");
+  auto [get_code, get_out] =
+      Hatctl("predictor download --device-class here --out " + file, "download.log");
+  ASSERT_EQ(get_code, 0) << get_out;
+  Subprocess predict({HATCTL_PATH, "predictor", "predict", "--predictor", file, "--space", "tiny",
+                      "--sample", "4", "--json"},
+                     dir_.File("predict.log"));
+  EXPECT_EQ(predict.Wait(), 0) << predict.Log();
+  EXPECT_THAT(predict.Log(), HasSubstr("\"latency_ms\""));
+  auto [missing_code, missing_out] =
+      Hatctl("predictor download --device-class elsewhere --out " + file, "missing.log");
+  EXPECT_EQ(missing_code, 1);
+  EXPECT_THAT(missing_out, HasSubstr("no predictor for device class 'elsewhere'"));
+}
+
 }  // namespace
 }  // namespace hat

@@ -1,0 +1,92 @@
+// Predictor-training jobs; see predictor_worker.h.
+#include "server/predictor_worker.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_conversions.h"
+#include "common/status_macros.h"
+#include "measure/measure_proto.h"
+#include "predictor/latency_predictor.h"
+
+namespace hat {
+namespace {
+
+bool SameWorkload(const CostWorkload& a, const CostWorkload& b) {
+  return a.qkv_dim == b.qkv_dim && a.vocab_size == b.vocab_size &&
+         a.shape.source_tokens == b.shape.source_tokens &&
+         a.shape.decoder_steps == b.shape.decoder_steps && a.shape.beam == b.shape.beam;
+}
+
+std::string Describe(const CostWorkload& w) {
+  return absl::StrCat("qkv ", w.qkv_dim, ", vocabulary ", w.vocab_size, ", ", w.shape.source_tokens,
+                      " source tokens, ", w.shape.decoder_steps, " steps, beam ", w.shape.beam);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
+                                                   const v1::PredictorTrainingJobSpec& spec) {
+  HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows,
+                       coordinator.Measurements(spec.device_class()));
+  if (static_cast<int>(rows.size()) < kMinPredictorMeasurements) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device class '", spec.device_class(), "' has ", rows.size(),
+                     " stored measurements; a predictor needs at least ", kMinPredictorMeasurements,
+                     " (run a latency-dataset job on it first)"));
+  }
+  // The workload each measurement describes, from its job's design space and its protocol.
+  std::map<std::string, DesignSpace> spaces;
+  LatencyDataset dataset;
+  CostWorkload workload;
+  std::string space_name, first_job;
+  for (const v1::MeasurementResult& r : rows) {
+    auto space = spaces.find(r.job_id());
+    if (space == spaces.end()) {
+      HAT_ASSIGN_OR_RETURN(v1::Job job, coordinator.GetJob(r.job_id()));
+      HAT_ASSIGN_OR_RETURN(DesignSpace s, FromProto(job.spec().latency_dataset().design_space()));
+      space = spaces.emplace(r.job_id(), std::move(s)).first;
+    }
+    const CostShape shape{r.protocol().source_tokens(), r.protocol().decoder_steps(),
+                          r.protocol().beam()};
+    const CostWorkload w = CostWorkload::ForSpace(space->second, shape);
+    if (dataset.rows.empty()) {
+      workload = w;
+      space_name = space->second.name;
+      first_job = r.job_id();
+    } else if (!SameWorkload(w, workload)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device class '", spec.device_class(), "': measurements of ", first_job,
+                       " (", Describe(workload), ") and ", r.job_id(), " (", Describe(w),
+                       ") describe different workloads; one predictor predicts one workload"));
+    }
+    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, FromProto(r.config().config()));
+    LatencyRecord record;
+    record.hat_features = HatFeatures(config);
+    record.encoder_ms = ReportedLatencyMs(r.encoder(), r.protocol().preset());
+    record.decoder_ms = ReportedLatencyMs(r.decoder(), r.protocol().preset());
+    dataset.rows.push_back(record);
+  }
+  LatencyPredictorOptions options;
+  HAT_ASSIGN_OR_RETURN(options.model, ParsePredictorModel(spec.model()));
+  options.seed = spec.seed();
+  options.max_train_rows = spec.max_train_rows();
+  options.workload = workload;
+  options.space = space_name;
+  options.source = absl::StrCat("device class ", spec.device_class());
+  HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor, LatencyPredictor::Fit(dataset, options));
+  v1::StoredPredictor stored;
+  stored.set_measurements(static_cast<int64_t>(rows.size()));
+  *stored.mutable_predictor() = predictor.proto();
+  return stored;
+}
+
+absl::StatusOr<bool> PredictorWorker::RunOnce(int64_t deadline_ms) {
+  HAT_ASSIGN_OR_RETURN(std::optional<v1::Job> job, coordinator_->ClaimPredictorJob(deadline_ms));
+  if (!job) return false;
+  HAT_RETURN_IF_ERROR(coordinator_->FinishPredictorJob(
+      job->job_id(), TrainPredictor(*coordinator_, job->spec().predictor_training())));
+  return true;
+}
+
+}  // namespace hat

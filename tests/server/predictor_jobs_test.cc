@@ -1,0 +1,198 @@
+// Predictor-training jobs end to end inside the coordinator: measurements of a device class in,
+// a versioned predictor out; failures, cancellation, storage faults and restarts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/builtin_spaces.h"
+#include "common/cost_model.h"
+#include "common/proto_conversions.h"
+#include "server/predictor_worker.h"
+#include "server/storage/record_codec.h"
+#include "tests/server/coordinator_test_fixture.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace hat {
+namespace {
+
+using ::hat::testing::IsOk;
+using ::hat::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class PredictorJobTest : public CoordinatorTest {
+ protected:
+  // Measures every queued config of `device_class` with a device whose latency is linear in the
+  // config's analytic cost (what the default predictor should learn almost exactly).
+  void MeasureAll(const std::string& device_class, int configs) {
+    const std::string agent = Register(device_class);
+    const DesignSpace tiny = *BuiltinSpace("tiny");
+    Submit(configs, device_class);
+    for (int i = 0; i < configs; ++i) {
+      ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+      ASSERT_TRUE(lease.has_task());
+      ASSERT_OK_AND_ASSIGN(SubTransformerConfig config, FromProto(lease.task().config().config()));
+      ASSERT_OK_AND_ASSIGN(ModelCost cost, EstimateCost(config, tiny));
+      v1::ReportResultRequest r;
+      r.set_agent_id(agent);
+      r.set_lease_id(lease.lease_id());
+      v1::MeasurementResult* m = r.mutable_result();
+      m->set_task_id(lease.task().task_id());
+      m->mutable_encoder()->set_median_ms(0.5 + 2e-6 * cost.encoder_macs);
+      m->mutable_decoder()->set_median_ms(1.0 + 3e-6 * cost.decoder_macs);
+      m->set_total_ms(m->encoder().median_ms() + m->decoder().median_ms());
+      ASSERT_OK_AND_ASSIGN(auto ack, c_->ReportResult(r));
+      ASSERT_TRUE(ack.stored());
+    }
+  }
+  std::string SubmitPredictor(const std::string& device_class, const std::string& model = "") {
+    v1::SubmitJobRequest r;
+    r.mutable_spec()->mutable_predictor_training()->set_device_class(device_class);
+    r.mutable_spec()->mutable_predictor_training()->set_model(model);
+    auto job = c_->SubmitJob(r);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return job.ok() ? job->job_id() : "";
+  }
+  // Runs the queued predictor job, if any (deadline now: no waiting).
+  bool RunWorker() {
+    PredictorWorker worker(c_.get());
+    auto ran = worker.RunOnce(now_ms_);
+    EXPECT_TRUE(ran.ok()) << ran.status();
+    return ran.ok() && *ran;
+  }
+};
+
+TEST_F(PredictorJobTest, TrainsOnTheDeviceClassAndStoresVersions) {
+  MeasureAll("cpu", 60);
+  const std::string first = SubmitPredictor("cpu");
+  ASSERT_OK_AND_ASSIGN(v1::Job queued, c_->GetJob(first));
+  EXPECT_EQ(queued.state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(queued.spec().predictor_training().model(), "default");
+  ASSERT_TRUE(RunWorker());
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(first));
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+  EXPECT_EQ(done.result().predictor_version(), 1);
+  EXPECT_EQ(done.result().measurements(), 60);
+  EXPECT_LT(done.result().test_mape_pct(), 1.0);  // the device is linear in the costs
+  EXPECT_FALSE(RunWorker());                      // nothing left to run
+
+  const std::string second = SubmitPredictor("cpu", "default");
+  ASSERT_TRUE(RunWorker());
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor latest, c_->GetPredictor("cpu", 0));
+  EXPECT_EQ(latest.version(), 2);
+  EXPECT_EQ(latest.job_id(), second);
+  EXPECT_EQ(latest.predictor().accuracy().train_rows(), 48);
+  EXPECT_GT(latest.predictor().linear_members_size(), 0);
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor v1_again, c_->GetPredictor("cpu", 1));
+  EXPECT_EQ(v1_again.job_id(), first);
+  EXPECT_THAT(c_->GetPredictor("cpu", 3),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no predictor version 3")));
+  EXPECT_THAT(c_->GetPredictor("gpu", 0),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("'gpu'")));
+  ASSERT_OK_AND_ASSIGN(v1::ListPredictorsResponse list, c_->ListPredictors(""));
+  ASSERT_EQ(list.predictors_size(), 2);
+  EXPECT_EQ(list.predictors(0).version(), 1);
+  EXPECT_EQ(list.predictors(1).predictor().linear_members_size(), 0);  // weights left out
+}
+
+TEST_F(PredictorJobTest, TooFewMeasurementsFailTheJobWithAMessage) {
+  MeasureAll("cpu", 4);
+  const std::string job = SubmitPredictor("cpu");
+  ASSERT_TRUE(RunWorker());
+  ASSERT_OK_AND_ASSIGN(v1::Job failed, c_->GetJob(job));
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  EXPECT_THAT(failed.error(), HasSubstr("'cpu' has 4 stored measurements"));
+  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
+}
+
+TEST_F(PredictorJobTest, BadSubmissionsNameTheField) {
+  v1::SubmitJobRequest r;
+  r.mutable_spec()->mutable_predictor_training()->set_device_class("cpu");
+  r.mutable_spec()->mutable_predictor_training()->set_model("xgboost");
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("predictor_training.model='xgboost'")));
+  r.mutable_spec()->mutable_predictor_training()->set_model("hat-mlp");
+  r.mutable_spec()->mutable_predictor_training()->set_max_train_rows(-1);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("predictor_training.max_train_rows=-1")));
+  r.mutable_spec()->mutable_predictor_training()->set_device_class("no/slash");
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("predictor_training.device_class")));
+  EXPECT_THAT(c_->SubmitJob(v1::SubmitJobRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no job kind")));
+}
+
+TEST_F(PredictorJobTest, ACancelledJobStoresNothing) {
+  MeasureAll("cpu", 20);
+  const std::string job = SubmitPredictor("cpu");
+  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->state(), v1::JOB_STATE_RUNNING);
+  ASSERT_THAT(c_->CancelJob(job), IsOk());
+  ASSERT_THAT(
+      c_->FinishPredictorJob(job, TrainPredictor(*c_, claimed->spec().predictor_training())),
+      IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Job cancelled, c_->GetJob(job));
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
+}
+
+TEST_F(PredictorJobTest, AFailedWriteStoresNoVersionAndAcknowledgesNothing) {
+  MeasureAll("cpu", 20);
+  const std::string job = SubmitPredictor("cpu");
+  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_TRUE(claimed.has_value());
+  auto trained = TrainPredictor(*c_, claimed->spec().predictor_training());
+  ASSERT_THAT(trained, IsOk());
+  faulty_->FailWritesAfter(0);
+  EXPECT_THAT(c_->FinishPredictorJob(job, trained),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
+  faulty_->Heal();
+  ASSERT_OK_AND_ASSIGN(v1::Job running, c_->GetJob(job));
+  EXPECT_EQ(running.state(), v1::JOB_STATE_RUNNING);
+  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
+  ASSERT_THAT(c_->FinishPredictorJob(job, trained), IsOk());  // the retry stores version 1
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor stored, c_->GetPredictor("cpu", 0));
+  EXPECT_EQ(stored.version(), 1);
+}
+
+TEST(PredictorJobRecoveryTest, VersionsSurviveARestartAndALostFitRunsAgain) {
+  hat::testing::TempDir dir;
+  int64_t now = 1'700'000'000'000;
+  CoordinatorOptions o;
+  o.now_unix_ms = [&now] { return now; };
+  std::string interrupted;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+    ASSERT_OK_AND_ASSIGN(auto c, Coordinator::Open(std::move(store), o));
+    v1::StoredPredictor trained;
+    v1::SubmitJobRequest r;
+    r.mutable_spec()->mutable_predictor_training()->set_device_class("cpu");
+    ASSERT_OK_AND_ASSIGN(v1::Job first, c->SubmitJob(r));
+    ASSERT_OK_AND_ASSIGN(auto claimed, c->ClaimPredictorJob(now));
+    ASSERT_TRUE(claimed.has_value());
+    // A stand-in result: storage and versioning do not look inside the model.
+    trained.set_measurements(12);
+    trained.mutable_predictor()->set_format_version(1);
+    ASSERT_THAT(c->FinishPredictorJob(first.job_id(), trained), IsOk());
+    ASSERT_OK_AND_ASSIGN(v1::Job second, c->SubmitJob(r));
+    interrupted = second.job_id();
+    ASSERT_OK_AND_ASSIGN(auto running, c->ClaimPredictorJob(now));
+    ASSERT_TRUE(running.has_value());  // ... and the server stops before it finishes
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+  ASSERT_OK_AND_ASSIGN(auto c, Coordinator::Open(std::move(store), o));
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor latest, c->GetPredictor("cpu", 0));
+  EXPECT_EQ(latest.version(), 1);
+  EXPECT_EQ(latest.measurements(), 12);
+  ASSERT_OK_AND_ASSIGN(v1::Job requeued, c->GetJob(interrupted));
+  EXPECT_EQ(requeued.state(), v1::JOB_STATE_QUEUED);
+  ASSERT_OK_AND_ASSIGN(auto again, c->ClaimPredictorJob(now));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->job_id(), interrupted);
+  ASSERT_THAT(c->FinishPredictorJob(interrupted, v1::StoredPredictor()), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor next, c->GetPredictor("cpu", 0));
+  EXPECT_EQ(next.version(), 2);  // numbering continues after the restart
+}
+
+}  // namespace
+}  // namespace hat
