@@ -51,6 +51,7 @@ struct RemoteOptions {
   std::string model = "default";
   int train_rows = 0;
   int64_t version = 0;
+  std::string strategy = "random";
 };
 
 void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
@@ -195,6 +196,14 @@ absl::Status Submit(const RemoteOptions& o) {
   spec->set_device_class(o.device_class);
   spec->set_num_configs(o.samples);
   spec->set_seed(o.seed);
+  if (o.strategy == "random") {
+    spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_RANDOM);
+  } else if (o.strategy == "uncertainty") {
+    spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--strategy=", o.strategy, ": expected random or uncertainty"));
+  }
   HAT_ASSIGN_OR_RETURN(MeasurementProtocol protocol, MeasurementProtocol::FromName(o.protocol));
   if (o.runs > 0) protocol.min_runs = protocol.max_runs = o.runs;
   if (o.warmup >= 0) protocol.warmup_runs = o.warmup;
@@ -406,6 +415,11 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
   dataset_job->add_option("--samples", o->samples, "Number of configs")->required();
   dataset_job->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   dataset_job->add_option("--protocol", o->protocol, "default or hat")->capture_default_str();
+  dataset_job
+      ->add_option("--strategy", o->strategy,
+                   "random (uniform samples, HAT) or uncertainty (after a random fifth, "
+                   "half of each batch where the predictor is least sure)")
+      ->capture_default_str();
   dataset_job->add_option("--runs", o->runs, "Fixed number of timed runs per config");
   dataset_job->add_option("--warmup", o->warmup, "Warm-up runs per config");
   dataset_job->add_option("--idempotency-key", o->idempotency_key,

@@ -16,8 +16,10 @@
 #include "common/sampling.h"
 #include "common/status_macros.h"
 #include "measure/measure_proto.h"
+#include "predictor/active_sampling.h"
 #include "predictor/latency_predictor.h"
 #include "server/dataset_export.h"
+#include "server/predictor_worker.h"
 #include "server/storage/record_codec.h"
 
 namespace hat {
@@ -232,9 +234,37 @@ void Coordinator::FillProgress(v1::Job& job, int64_t total, const TaskCounts& c)
   job.mutable_result()->set_measurements(c.done);
 }
 
+v1::TaskRecord Coordinator::NewTask(const v1::Job& job, int index,
+                                    const SubTransformerConfig& config,
+                                    v1::ServerMeta& meta) const {
+  const v1::LatencyDatasetJobSpec& spec = job.spec().latency_dataset();
+  v1::TaskRecord t;
+  t.mutable_task()->set_task_id(TaskKey(job.job_id(), index));
+  t.mutable_task()->set_job_id(job.job_id());
+  t.mutable_task()->set_index(index);
+  ToProto(config, t.mutable_task()->mutable_config());
+  t.mutable_task()->set_design_space(spec.design_space().name());
+  *t.mutable_task()->mutable_space() = spec.design_space();
+  *t.mutable_task()->mutable_protocol() = spec.protocol();
+  t.set_device_class(spec.device_class());
+  t.set_state(v1::TASK_STATE_QUEUED);
+  t.set_queued_seq(meta.next_queue_seq());
+  meta.set_next_queue_seq(meta.next_queue_seq() + 1);
+  return t;
+}
+
+int64_t Coordinator::PlannedTasks(const JobEntry& entry) const {
+  // Uncertainty sampling creates its tasks round by round: the job ends at the planned total.
+  if (entry.job.spec().latency_dataset().strategy() ==
+      v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY) {
+    return entry.job.progress().total();
+  }
+  return static_cast<int64_t>(entry.task_keys.size());
+}
+
 void Coordinator::RefreshJob(JobEntry& entry) {
   entry.counts = CountTasks(entry);
-  FillProgress(entry.job, static_cast<int64_t>(entry.task_keys.size()), entry.counts);
+  FillProgress(entry.job, PlannedTasks(entry), entry.counts);
   ++entry.version;
 }
 
@@ -494,7 +524,7 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   ++counts.ended;
   ++(result.error().empty() ? counts.done : counts.failed);
   v1::Job updated = job.job;
-  FillProgress(updated, static_cast<int64_t>(job.task_keys.size()), counts);
+  FillProgress(updated, PlannedTasks(job), counts);
   PutJob(batch, updated);
   HAT_RETURN_IF_ERROR(Persist(batch));
   tasks_[task.task().task_id()] = task;
@@ -611,9 +641,11 @@ absl::StatusOr<v1::Job> Coordinator::SubmitPredictorJob(const v1::SubmitJobReque
 absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req) {
   const v1::LatencyDatasetJobSpec& spec = req.spec().latency_dataset();
   HAT_RETURN_IF_ERROR(CheckName("latency_dataset.device_class", spec.device_class(), false));
-  if (spec.strategy() == v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY) {
-    return absl::UnimplementedError(
-        "latency_dataset.strategy=UNCERTAINTY needs the latency predictor (not built yet)");
+  const bool active = spec.strategy() == v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY;
+  if (active && spec.configs_size() > 0) {
+    return absl::InvalidArgumentError(
+        "latency_dataset.strategy=UNCERTAINTY chooses its own configs: give num_configs, not "
+        "configs");
   }
   DesignSpace space;
   if (spec.has_design_space()) {
@@ -646,7 +678,9 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
           absl::StrCat("latency_dataset.num_configs=", spec.num_configs(), ": must be in [1, ",
                        options_.max_configs_per_job, "]"));
     }
-    configs = SampleConfigs(space, spec.num_configs(), spec.seed());
+    // Uncertainty sampling starts with a random batch; AdvanceActiveSampling adds the rest.
+    configs = SampleConfigs(
+        space, active ? InitialSampleSize(spec.num_configs()) : spec.num_configs(), spec.seed());
   }
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -663,28 +697,17 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
   job.set_state(v1::JOB_STATE_QUEUED);
   job.set_idempotency_key(req.idempotency_key());
   *job.mutable_created_at() = Stamp(now);
-  job.mutable_progress()->set_total(static_cast<int64_t>(configs.size()));
+  job.mutable_progress()->set_total(active ? spec.num_configs()
+                                           : static_cast<int64_t>(configs.size()));
   job.mutable_progress()->set_eta_s(-1);
   job.mutable_progress()->set_phase("queued");
 
   WriteBatch batch;
   std::vector<v1::TaskRecord> tasks;
   for (size_t i = 0; i < configs.size(); ++i) {
-    v1::TaskRecord t;
-    const std::string key = TaskKey(job.job_id(), static_cast<int>(i));
-    t.mutable_task()->set_task_id(key);
-    t.mutable_task()->set_job_id(job.job_id());
-    t.mutable_task()->set_index(static_cast<int>(i));
-    ToProto(configs[i], t.mutable_task()->mutable_config());
-    t.mutable_task()->set_design_space(space.name);
-    *t.mutable_task()->mutable_space() = job.spec().latency_dataset().design_space();
-    *t.mutable_task()->mutable_protocol() = job.spec().latency_dataset().protocol();
-    t.set_device_class(spec.device_class());
-    t.set_state(v1::TASK_STATE_QUEUED);
-    t.set_queued_seq(meta.next_queue_seq());
-    meta.set_next_queue_seq(meta.next_queue_seq() + 1);
+    v1::TaskRecord t = NewTask(job, static_cast<int>(i), configs[i], meta);
     PutTask(batch, t);
-    entry.task_keys.push_back(key);
+    entry.task_keys.push_back(t.task().task_id());
     tasks.push_back(std::move(t));
   }
   PutJob(batch, entry.job);
@@ -959,6 +982,112 @@ absl::StatusOr<v1::ListPredictorsResponse> Coordinator::ListPredictors(
                                    }));
   HAT_RETURN_IF_ERROR(decode);
   return resp;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uncertainty sampling
+
+absl::Status Coordinator::AdvanceActiveSampling() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, entry] : jobs_) {
+    const v1::LatencyDatasetJobSpec& spec = entry.job.spec().latency_dataset();
+    const int64_t have = static_cast<int64_t>(entry.task_keys.size());
+    if (!entry.job.spec().has_latency_dataset() ||
+        spec.strategy() != v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY ||
+        Terminal(entry.job.state()) || entry.counts.ended < have ||
+        have >= entry.job.progress().total()) {
+      continue;
+    }
+    HAT_RETURN_IF_ERROR(StartSamplingRound(entry));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
+  const v1::Job& job = entry.job;
+  const v1::LatencyDatasetJobSpec& spec = job.spec().latency_dataset();
+  HAT_ASSIGN_OR_RETURN(DesignSpace space, FromProto(spec.design_space()));
+  const int64_t have = static_cast<int64_t>(entry.task_keys.size());
+  const int64_t planned = job.progress().total();
+  const int batch_size = static_cast<int>(
+      std::min<int64_t>(ActiveBatchSize(static_cast<int>(planned)), planned - have));
+  // Fresh candidates: never a config the job already has (measured or failed).
+  std::set<uint64_t> known;
+  for (const std::string& key : entry.task_keys) {
+    known.insert(tasks_.at(key).task().config().config_id());
+  }
+  const uint64_t round_seed = spec.seed() * 1000003 + static_cast<uint64_t>(have);
+  std::vector<SubTransformerConfig> candidates;
+  std::vector<std::array<double, kNumHatFeatures>> features;
+  for (SubTransformerConfig& c : SampleConfigs(space, 20 * batch_size, round_seed)) {
+    if (!known.insert(ConfigId(c)).second) continue;
+    features.push_back(HatFeatures(c));
+    candidates.push_back(std::move(c));
+  }
+  // What the job measured so far.
+  LatencyDataset dataset;
+  absl::Status scanned;
+  HAT_RETURN_IF_ERROR(
+      store_->Scan(Table::kMeasurements, absl::StrCat(spec.device_class(), "/", job.job_id(), "/"),
+                   [&](const std::string& k, const std::string& v) {
+                     v1::MeasurementResult r;
+                     scanned = DecodeRecord(v, "measurement " + k, &r);
+                     if (!scanned.ok()) return false;
+                     absl::StatusOr<LatencyRecord> record = RecordFromMeasurement(r);
+                     scanned = record.status();
+                     if (scanned.ok()) dataset.rows.push_back(*record);
+                     return scanned.ok();
+                   }));
+  HAT_RETURN_IF_ERROR(scanned);
+  std::vector<int> chosen;
+  std::string how = "at random (too few measurements to fit a predictor)";
+  if (static_cast<int>(dataset.rows.size()) >= kMinPredictorMeasurements) {
+    const CostShape shape{spec.protocol().source_tokens(), spec.protocol().decoder_steps(),
+                          spec.protocol().beam()};
+    absl::StatusOr<LatencyPredictor> predictor =
+        FitForSampling(dataset, CostWorkload::ForSpace(space, shape), round_seed);
+    if (predictor.ok()) {
+      HAT_ASSIGN_OR_RETURN(chosen, NextBatch(*predictor, features, batch_size));
+      how = "by predictor uncertainty";
+    }
+  }
+  if (chosen.empty()) {
+    for (int i = 0; i < batch_size && i < static_cast<int>(candidates.size()); ++i) {
+      chosen.push_back(i);
+    }
+  }
+
+  v1::ServerMeta meta = meta_;
+  JobEntry next = entry;
+  WriteBatch batch;
+  std::vector<v1::TaskRecord> tasks;
+  for (int i : chosen) {
+    v1::TaskRecord t =
+        NewTask(next.job, static_cast<int>(next.task_keys.size()), candidates[i], meta);
+    PutTask(batch, t);
+    next.task_keys.push_back(t.task().task_id());
+    tasks.push_back(std::move(t));
+  }
+  if (tasks.empty()) {
+    // The space has no configs left that the job has not tried: it ends with what it has.
+    next.job.mutable_progress()->set_total(have);
+  } else {
+    next.job.mutable_progress()->set_phase(absl::StrCat("measuring: ", tasks.size(),
+                                                        " more configs chosen ", how, " from ",
+                                                        dataset.rows.size(), " measurements"));
+  }
+  FillProgress(next.job, PlannedTasks(next), next.counts);
+  PutJob(batch, next.job);
+  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
+  for (v1::TaskRecord& t : tasks) {
+    const std::string key = t.task().task_id();
+    Enqueue(key, t);
+    tasks_[key] = std::move(t);
+  }
+  entry = std::move(next);
+  ++entry.version;
+  changed_.notify_all();
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------------

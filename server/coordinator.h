@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/subtransformer_config.h"
 #include "hat/v1/fleet_service.pb.h"
 #include "hat/v1/job_service.pb.h"
 #include "hat/v1/predictor.pb.h"
@@ -103,6 +104,13 @@ class Coordinator {
   // Every stored predictor (of one class, or all), oldest first, without model weights.
   absl::StatusOr<v1::ListPredictorsResponse> ListPredictors(const std::string& device_class);
 
+  // Uncertainty sampling: every latency-dataset job with strategy UNCERTAINTY whose tasks have
+  // all ended but has fewer than it asked for gets its next batch: the cost-linear predictor is
+  // fitted on the job's measurements and half the batch are the sampled configs it is least sure
+  // of, half random ones (predictor/active_sampling.h). Run periodically (hat-server: every
+  // second) and by tests.
+  absl::Status AdvanceActiveSampling();
+
   // Expires overdue leases and marks silent agents lost. Run periodically (hat-server: every
   // second) and by tests.
   absl::Status Tick();
@@ -153,6 +161,13 @@ class Coordinator {
   TaskCounts CountTasks(const JobEntry& job) const;
   // Progress, rate, ETA and final state of `job` from `counts` of `total` tasks.
   void FillProgress(v1::Job& job, int64_t total, const TaskCounts& counts) const;
+  // A queued task of latency-dataset `job` measuring `config`; takes a queue sequence from `meta`.
+  v1::TaskRecord NewTask(const v1::Job& job, int index, const SubTransformerConfig& config,
+                         v1::ServerMeta& meta) const;
+  // Chooses, stores and queues the next batch of an uncertainty-sampling job.
+  absl::Status StartSamplingRound(JobEntry& entry);
+  // Tasks the job will have when it ends (more than it has now while uncertainty sampling runs).
+  int64_t PlannedTasks(const JobEntry& entry) const;
   // Recounts, refills progress and bumps the version.
   void RefreshJob(JobEntry& job);
   // Returns a leased task to its queue (or fails it after max attempts); updates `batch`.

@@ -25,6 +25,15 @@ std::string Describe(const CostWorkload& w) {
 
 }  // namespace
 
+absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult& r) {
+  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, FromProto(r.config().config()));
+  LatencyRecord record;
+  record.hat_features = HatFeatures(config);
+  record.encoder_ms = ReportedLatencyMs(r.encoder(), r.protocol().preset());
+  record.decoder_ms = ReportedLatencyMs(r.decoder(), r.protocol().preset());
+  return record;
+}
+
 absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
                                                    const v1::PredictorTrainingJobSpec& spec) {
   HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows,
@@ -60,11 +69,7 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
                        " (", Describe(workload), ") and ", r.job_id(), " (", Describe(w),
                        ") describe different workloads; one predictor predicts one workload"));
     }
-    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, FromProto(r.config().config()));
-    LatencyRecord record;
-    record.hat_features = HatFeatures(config);
-    record.encoder_ms = ReportedLatencyMs(r.encoder(), r.protocol().preset());
-    record.decoder_ms = ReportedLatencyMs(r.decoder(), r.protocol().preset());
+    HAT_ASSIGN_OR_RETURN(LatencyRecord record, RecordFromMeasurement(r));
     dataset.rows.push_back(record);
   }
   LatencyPredictorOptions options;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "hat/v1/job.pb.h"
 #include "hat/v1/predictor.pb.h"
+#include "predictor/latency_records.h"
 #include "server/coordinator.h"
 
 namespace hat {
@@ -17,6 +18,10 @@ namespace hat {
 // Fewer stored measurements than this and a predictor-training job fails with a message saying
 // to collect more: 10% of them are held out for the accuracy report.
 inline constexpr int kMinPredictorMeasurements = 10;
+
+// A stored measurement as a predictor's training row (HAT's features of its config, encoder and
+// decoder by the protocol's statistic).
+absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult& measurement);
 
 // Trains what `spec` asks for on the stored measurements of its device class. Every measurement
 // must come from the same workload (the space's qkv dim and vocabulary, the protocol's source

@@ -141,6 +141,8 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
     while (!stopping) {
       absl::Status s = coordinator->Tick();
       if (!s.ok()) std::cerr << "hat-server: maintenance: " << s.message() << "\n";
+      s = coordinator->AdvanceActiveSampling();
+      if (!s.ok()) std::cerr << "hat-server: uncertainty sampling: " << s.message() << "\n";
       for (int i = 0; i < 10 && !stopping; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

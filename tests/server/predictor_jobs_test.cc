@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/builtin_spaces.h"
 #include "common/cost_model.h"
 #include "common/proto_conversions.h"
+#include "common/sampling.h"
 #include "server/predictor_worker.h"
 #include "server/storage/record_codec.h"
 #include "tests/server/coordinator_test_fixture.h"
@@ -24,12 +27,16 @@ class PredictorJobTest : public CoordinatorTest {
   // Measures every queued config of `device_class` with a device whose latency is linear in the
   // config's analytic cost (what the default predictor should learn almost exactly).
   void MeasureAll(const std::string& device_class, int configs) {
-    const std::string agent = Register(device_class);
-    const DesignSpace tiny = *BuiltinSpace("tiny");
     Submit(configs, device_class);
+    MeasureQueued(device_class, configs);
+  }
+  void MeasureQueued(const std::string& device_class, int configs) {
+    if (agent_.empty()) agent_ = Register(device_class);
+    const std::string agent = agent_;
+    const DesignSpace tiny = *BuiltinSpace("tiny");
     for (int i = 0; i < configs; ++i) {
       ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
-      ASSERT_TRUE(lease.has_task());
+      ASSERT_TRUE(lease.has_task()) << "config " << i << " of " << configs;
       ASSERT_OK_AND_ASSIGN(SubTransformerConfig config, FromProto(lease.task().config().config()));
       ASSERT_OK_AND_ASSIGN(ModelCost cost, EstimateCost(config, tiny));
       v1::ReportResultRequest r;
@@ -52,6 +59,8 @@ class PredictorJobTest : public CoordinatorTest {
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job_id() : "";
   }
+  std::string agent_;
+
   // Runs the queued predictor job, if any (deadline now: no waiting).
   bool RunWorker() {
     PredictorWorker worker(c_.get());
@@ -153,6 +162,57 @@ TEST_F(PredictorJobTest, AFailedWriteStoresNoVersionAndAcknowledgesNothing) {
   ASSERT_THAT(c_->FinishPredictorJob(job, trained), IsOk());  // the retry stores version 1
   ASSERT_OK_AND_ASSIGN(v1::StoredPredictor stored, c_->GetPredictor("cpu", 0));
   EXPECT_EQ(stored.version(), 1);
+}
+
+TEST_F(PredictorJobTest, UncertaintySamplingAddsBatchesUntilTheTotal) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu");
+  spec->set_num_configs(40);
+  spec->set_seed(5);
+  spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, c_->SubmitJob(r));
+  EXPECT_EQ(job.progress().total(), 40);
+  MeasureQueued("cpu", 20);  // the initial random fifth (at least 20)
+  ASSERT_OK_AND_ASSIGN(auto idle, Lease(agent_));
+  EXPECT_FALSE(idle.has_task());
+  ASSERT_OK_AND_ASSIGN(v1::Job between, c_->GetJob(job.job_id()));
+  EXPECT_EQ(between.state(), v1::JOB_STATE_RUNNING);  // 20 of 40: not done
+  EXPECT_EQ(between.progress().done(), 20);
+
+  ASSERT_THAT(c_->AdvanceActiveSampling(), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Job round, c_->GetJob(job.job_id()));
+  EXPECT_THAT(round.progress().phase(),
+              HasSubstr("10 more configs chosen by predictor uncertainty"));
+  ASSERT_THAT(c_->AdvanceActiveSampling(), IsOk());  // nothing while the batch is out
+  MeasureQueued("cpu", 10);
+  ASSERT_THAT(c_->AdvanceActiveSampling(), IsOk());
+  MeasureQueued("cpu", 10);
+  ASSERT_OK_AND_ASSIGN(auto none, Lease(agent_));
+  EXPECT_FALSE(none.has_task());
+
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(job.job_id()));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.progress().phase();
+  EXPECT_EQ(done.progress().done(), 40);
+  ASSERT_OK_AND_ASSIGN(auto rows, c_->Measurements("cpu"));
+  std::set<uint64_t> ids;
+  for (const v1::MeasurementResult& m : rows) ids.insert(m.config_id());
+  EXPECT_EQ(ids.size(), 40u);                        // no config measured twice
+  ASSERT_THAT(c_->AdvanceActiveSampling(), IsOk());  // an ended job gets no more
+  ASSERT_OK_AND_ASSIGN(auto after, Lease(agent_));
+  EXPECT_FALSE(after.has_task());
+}
+
+TEST_F(PredictorJobTest, UncertaintySamplingChoosesItsOwnConfigs) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu");
+  spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY);
+  ToProto(SmallestConfig(*BuiltinSpace("tiny")), spec->add_configs());
+  EXPECT_THAT(c_->SubmitJob(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("chooses its own configs")));
 }
 
 TEST(PredictorJobRecoveryTest, VersionsSurviveARestartAndALostFitRunsAgain) {
