@@ -112,6 +112,10 @@ absl::StatusOr<v1::MlpModel> TrainMlp(const FeatureRows& x, const std::vector<do
       optimizer.step();
       const bool checkpoint = step % o.eval_every == 0 || step == o.train_steps;
       if (checkpoint && o.progress) o.progress(step, o.train_steps);
+      if (checkpoint && o.should_stop && o.should_stop()) {
+        return absl::CancelledError(
+            absl::StrCat("MLP training stopped at step ", step, " of ", o.train_steps));
+      }
       if (early_stopping && checkpoint) {
         torch::NoGradGuard no_grad;
         const double valid_loss = torch::mse_loss(net->forward(valid_x), valid_y).item<double>();

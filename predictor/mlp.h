@@ -28,11 +28,15 @@ struct MlpOptions {
   int eval_every = 100;
   // Called every `eval_every` steps and at the end, for progress reports.
   std::function<void(int step, int total_steps)> progress;
+  // Asked every `eval_every` steps; true stops training with CANCELLED (a job cancelled, a server
+  // shutting down: a fit takes tens of seconds and nobody should wait for it).
+  std::function<bool()> should_stop;
 };
 
 // Trains on rows `train` of (x, y), inputs and target already normalised. Deterministic for a
 // seed (weights drawn by LibTorch's generator seeded with it, batches by the project PRNG) on one
-// thread. INVALID_ARGUMENT for bad options or no rows; INTERNAL for a LibTorch failure.
+// thread. INVALID_ARGUMENT for bad options or no rows; INTERNAL for a LibTorch failure;
+// CANCELLED when `should_stop` said so.
 absl::StatusOr<v1::MlpModel> TrainMlp(const FeatureRows& x, const std::vector<double>& y,
                                       const std::vector<int>& train, const std::vector<int>& valid,
                                       const MlpOptions& options);

@@ -901,6 +901,7 @@ absl::Status Coordinator::FinishPredictorJob(const std::string& job_id,
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
   }
   if (it->second.job.state() != v1::JOB_STATE_RUNNING) return absl::OkStatus();  // cancelled
+  if (!trained.ok() && absl::IsCancelled(trained.status())) return absl::OkStatus();
   const std::string& device_class = it->second.job.spec().predictor_training().device_class();
   v1::Job job = it->second.job;
   const int64_t now = NowMs();
@@ -936,6 +937,12 @@ absl::Status Coordinator::FinishPredictorJob(const std::string& job_id,
   ++it->second.version;
   changed_.notify_all();
   return absl::OkStatus();
+}
+
+bool Coordinator::PredictorJobWanted(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  return !shutdown_ && it != jobs_.end() && it->second.job.state() == v1::JOB_STATE_RUNNING;
 }
 
 absl::StatusOr<v1::StoredPredictor> Coordinator::GetPredictor(const std::string& device_class,

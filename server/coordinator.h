@@ -95,9 +95,14 @@ class Coordinator {
   // Ends a claimed job. On success stores `trained` as the device class's next version (the
   // record and the job's new state in one write) and the job SUCCEEDS with the version and its
   // accuracy; otherwise the job FAILS with the error. A job cancelled meanwhile stays cancelled
-  // and nothing is stored.
+  // and nothing is stored. A CANCELLED `trained` (the fit stopped because the job was cancelled
+  // or the server is shutting down) writes nothing: a job left RUNNING is queued again when the
+  // server restarts.
   absl::Status FinishPredictorJob(const std::string& job_id,
                                   absl::StatusOr<v1::StoredPredictor> trained);
+  // Whether a claimed job should go on: it is still RUNNING and the coordinator is not shutting
+  // down. Long fits ask this to stop early.
+  bool PredictorJobWanted(const std::string& job_id);
   // `version` 0 = the latest. NOT_FOUND names the device class and version.
   absl::StatusOr<v1::StoredPredictor> GetPredictor(const std::string& device_class,
                                                    int64_t version);

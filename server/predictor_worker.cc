@@ -35,7 +35,8 @@ absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult&
 }
 
 absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
-                                                   const v1::PredictorTrainingJobSpec& spec) {
+                                                   const v1::PredictorTrainingJobSpec& spec,
+                                                   const std::function<bool()>& should_stop) {
   HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows,
                        coordinator.Measurements(spec.device_class()));
   if (static_cast<int>(rows.size()) < kMinPredictorMeasurements) {
@@ -79,6 +80,7 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
   options.workload = workload;
   options.space = space_name;
   options.source = absl::StrCat("device class ", spec.device_class());
+  options.mlp.should_stop = should_stop;
   HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor, LatencyPredictor::Fit(dataset, options));
   v1::StoredPredictor stored;
   stored.set_measurements(static_cast<int64_t>(rows.size()));
@@ -89,8 +91,10 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
 absl::StatusOr<bool> PredictorWorker::RunOnce(int64_t deadline_ms) {
   HAT_ASSIGN_OR_RETURN(std::optional<v1::Job> job, coordinator_->ClaimPredictorJob(deadline_ms));
   if (!job) return false;
+  const std::string id = job->job_id();
   HAT_RETURN_IF_ERROR(coordinator_->FinishPredictorJob(
-      job->job_id(), TrainPredictor(*coordinator_, job->spec().predictor_training())));
+      id, TrainPredictor(*coordinator_, job->spec().predictor_training(),
+                         [this, &id] { return !coordinator_->PredictorJobWanted(id); })));
   return true;
 }
 

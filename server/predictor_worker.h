@@ -6,6 +6,7 @@
 #define HATFLEET_SERVER_PREDICTOR_WORKER_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/statusor.h"
 #include "hat/v1/job.pb.h"
@@ -26,8 +27,10 @@ absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult&
 // Trains what `spec` asks for on the stored measurements of its device class. Every measurement
 // must come from the same workload (the space's qkv dim and vocabulary, the protocol's source
 // tokens, decoder steps and beam): FAILED_PRECONDITION names the jobs that differ.
-absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
-                                                   const v1::PredictorTrainingJobSpec& spec);
+// `should_stop`, when given, is asked during long fits; true ends them with CANCELLED.
+absl::StatusOr<v1::StoredPredictor> TrainPredictor(
+    Coordinator& coordinator, const v1::PredictorTrainingJobSpec& spec,
+    const std::function<bool()>& should_stop = nullptr);
 
 class PredictorWorker {
  public:

@@ -238,6 +238,17 @@ TEST(HatMlpTest, EarlyStoppingKeepsTheBestValidationWeights) {
   EXPECT_LE(best.accuracy().valid_rmse_ms(), last.accuracy().valid_rmse_ms());
 }
 
+TEST(HatMlpTest, StopsWhenAskedWithCancelled) {
+  LatencyPredictorOptions options;
+  options.model = v1::PREDICTOR_MODEL_HAT_MLP;
+  options.mlp = SmallMlp();
+  options.mlp.eval_every = 10;
+  int asked = 0;
+  options.mlp.should_stop = [&asked] { return ++asked == 3; };
+  EXPECT_THAT(LatencyPredictor::Fit(SyntheticDataset(100, 1), options),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("step 30 of 300")));
+}
+
 TEST(HatMlpTest, RefusesBadOptions) {
   LatencyPredictorOptions options;
   options.model = v1::PREDICTOR_MODEL_HAT_MLP;

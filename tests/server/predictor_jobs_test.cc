@@ -145,6 +145,24 @@ TEST_F(PredictorJobTest, ACancelledJobStoresNothing) {
   EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
 }
 
+TEST_F(PredictorJobTest, AFitStoppedForShutdownLeavesTheJobToRunAgain) {
+  MeasureAll("cpu", 20);
+  const std::string job = SubmitPredictor("cpu", "hat-mlp");
+  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_TRUE(c_->PredictorJobWanted(job));
+  c_->Shutdown();
+  EXPECT_FALSE(c_->PredictorJobWanted(job));
+  // The fit asks, stops at its first checkpoint, and nothing is written.
+  auto trained = TrainPredictor(*c_, claimed->spec().predictor_training(),
+                                [&] { return !c_->PredictorJobWanted(job); });
+  EXPECT_THAT(trained, StatusIs(absl::StatusCode::kCancelled, HasSubstr("stopped")));
+  ASSERT_THAT(c_->FinishPredictorJob(job, trained), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Job still, c_->GetJob(job));
+  EXPECT_EQ(still.state(), v1::JOB_STATE_RUNNING);  // queued again when the server restarts
+  EXPECT_TRUE(still.error().empty());
+}
+
 TEST_F(PredictorJobTest, AFailedWriteStoresNoVersionAndAcknowledgesNothing) {
   MeasureAll("cpu", 20);
   const std::string job = SubmitPredictor("cpu");
