@@ -9,9 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/cli_output.h"
-#include "common/builtin_spaces.h"
-#include "common/config_io.h"
-#include "common/design_space_io.h"
+#include "cli/config_source.h"
 #include "common/sampling.h"
 #include "common/status_macros.h"
 #include "engine/latency_workload.h"
@@ -41,26 +39,6 @@ struct MeasureOptions {
   bool json = false;
 };
 
-absl::StatusOr<std::pair<DesignSpace, std::vector<SubTransformerConfig>>> LoadConfigs(
-    const MeasureOptions& o) {
-  if (o.config_file.empty() == (o.sample == 0)) {
-    return absl::InvalidArgumentError(
-        "give either --config FILE or --space NAME --sample N (not both)");
-  }
-  if (!o.config_file.empty()) {
-    HAT_ASSIGN_OR_RETURN(auto space_and_config, LoadConfigAndSpace(o.config_file, o.space));
-    return std::make_pair(std::move(space_and_config.first),
-                          std::vector<SubTransformerConfig>{std::move(space_and_config.second)});
-  }
-  if (o.space.empty()) return absl::InvalidArgumentError("--sample needs --space NAME|FILE");
-  if (o.sample < 1 || o.sample > kMaxConfigs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--sample=", o.sample, ": must be in [1, ", kMaxConfigs, "]"));
-  }
-  HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
-  return std::make_pair(space, SampleConfigs(space, o.sample, o.seed));
-}
-
 absl::Status RunMeasure(const MeasureOptions& o) {
   HAT_ASSIGN_OR_RETURN(MeasurementProtocol protocol, MeasurementProtocol::FromName(o.protocol));
   protocol.threads = o.threads;
@@ -72,7 +50,8 @@ absl::Status RunMeasure(const MeasureOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("--repeats=", o.repeats, ": must be in [1, 100]"));
   }
-  HAT_ASSIGN_OR_RETURN(auto space_and_configs, LoadConfigs(o));
+  HAT_ASSIGN_OR_RETURN(auto space_and_configs,
+                       LoadConfigsFromFlags(o.config_file, o.space, o.sample, o.seed, kMaxConfigs));
   const DesignSpace& space = space_and_configs.first;
   const std::vector<SubTransformerConfig>& configs = space_and_configs.second;
 

@@ -10,12 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/cli_output.h"
-#include "common/builtin_spaces.h"
-#include "common/config_io.h"
+#include "cli/config_source.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
 #include "common/hat_yaml.h"
-#include "common/sampling.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "predictor/latency_predictor.h"
@@ -131,24 +129,11 @@ struct PredictOptions {
 
 absl::Status RunPredict(const PredictOptions& o) {
   if (o.predictor.empty()) return absl::InvalidArgumentError("--predictor FILE is required");
-  if (o.config_file.empty() == (o.sample == 0)) {
-    return absl::InvalidArgumentError(
-        "give either --config FILE or --space NAME --sample N (not both)");
-  }
+  HAT_ASSIGN_OR_RETURN(
+      auto space_and_configs,
+      LoadConfigsFromFlags(o.config_file, o.space, o.sample, o.seed, kMaxPredictConfigs));
+  const std::vector<SubTransformerConfig>& configs = space_and_configs.second;
   HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor, LatencyPredictor::Load(o.predictor));
-  std::vector<SubTransformerConfig> configs;
-  if (!o.config_file.empty()) {
-    HAT_ASSIGN_OR_RETURN(auto space_and_config, LoadConfigAndSpace(o.config_file, o.space));
-    configs.push_back(std::move(space_and_config.second));
-  } else {
-    if (o.space.empty()) return absl::InvalidArgumentError("--sample needs --space NAME|FILE");
-    if (o.sample < 1 || o.sample > kMaxPredictConfigs) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--sample=", o.sample, ": must be in [1, ", kMaxPredictConfigs, "]"));
-    }
-    HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
-    configs = SampleConfigs(space, o.sample, o.seed);
-  }
   HAT_RETURN_IF_ERROR(ConfigureThreads(1));
   const auto start = std::chrono::steady_clock::now();
   HAT_ASSIGN_OR_RETURN(std::vector<LatencyPrediction> predictions,

@@ -125,15 +125,17 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
     }
     accuracy->set_outliers_dropped(fit.outliers_dropped);
   } else if (options.model == v1::PREDICTOR_MODEL_HAT_MLP) {
+    for (int f = 0; f < kNumHatFeatures; ++f) {
+      if (!(options.feature_norm[f] > 0)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("feature norm ", f, " (", HatFeatureNames()[f], ") must be positive"));
+      }
+    }
     const double lat_norm = options.lat_norm > 0 ? options.lat_norm : MeanTotal(dataset, train);
     FeatureRows x(dataset.rows.size());
     for (size_t i = 0; i < x.size(); ++i) {
       x[i].resize(kNumHatFeatures);
       for (int f = 0; f < kNumHatFeatures; ++f) {
-        if (!(options.feature_norm[f] > 0)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("feature norm ", f, " (", HatFeatureNames()[f], ") must be positive"));
-        }
         x[i][f] = dataset.rows[i].hat_features[f] / options.feature_norm[f];
       }
     }

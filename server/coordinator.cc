@@ -253,6 +253,43 @@ v1::TaskRecord Coordinator::NewTask(const v1::Job& job, int index,
   return t;
 }
 
+v1::Job Coordinator::NewJob(const v1::SubmitJobRequest& req, int64_t total,
+                            v1::ServerMeta& meta) const {
+  v1::Job job;
+  job.set_job_id(absl::StrFormat("job-%06d", meta.next_job_number() + 1));
+  meta.set_next_job_number(meta.next_job_number() + 1);
+  *job.mutable_spec() = req.spec();
+  job.set_state(v1::JOB_STATE_QUEUED);
+  job.set_idempotency_key(req.idempotency_key());
+  *job.mutable_created_at() = Stamp(NowMs());
+  job.mutable_progress()->set_total(total);
+  job.mutable_progress()->set_eta_s(-1);
+  job.mutable_progress()->set_phase("queued");
+  return job;
+}
+
+absl::Status Coordinator::WriteWithNewTasks(JobEntry& entry,
+                                            const std::vector<SubTransformerConfig>& configs,
+                                            v1::ServerMeta& meta) {
+  WriteBatch batch;
+  std::vector<v1::TaskRecord> tasks;
+  for (const SubTransformerConfig& config : configs) {
+    v1::TaskRecord t =
+        NewTask(entry.job, static_cast<int>(entry.task_keys.size() + tasks.size()), config, meta);
+    PutTask(batch, t);
+    tasks.push_back(std::move(t));
+  }
+  PutJob(batch, entry.job);
+  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
+  for (v1::TaskRecord& t : tasks) {
+    const std::string key = t.task().task_id();
+    entry.task_keys.push_back(key);
+    Enqueue(key, t);
+    tasks_[key] = std::move(t);
+  }
+  return absl::OkStatus();
+}
+
 int64_t Coordinator::PlannedTasks(const JobEntry& entry) const {
   // Uncertainty sampling creates its tasks round by round: the job ends at the planned total.
   if (entry.job.spec().latency_dataset().strategy() ==
@@ -619,21 +656,10 @@ absl::StatusOr<v1::Job> Coordinator::SubmitPredictorJob(const v1::SubmitJobReque
   if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
   v1::ServerMeta meta = meta_;
   JobEntry entry;
-  v1::Job& job = entry.job;
-  job.set_job_id(absl::StrFormat("job-%06d", meta.next_job_number() + 1));
-  meta.set_next_job_number(meta.next_job_number() + 1);
-  *job.mutable_spec() = req.spec();
-  *job.mutable_spec()->mutable_predictor_training() = spec;
-  job.set_state(v1::JOB_STATE_QUEUED);
-  job.set_idempotency_key(req.idempotency_key());
-  *job.mutable_created_at() = Stamp(NowMs());
-  job.mutable_progress()->set_total(1);
-  job.mutable_progress()->set_eta_s(-1);
-  job.mutable_progress()->set_phase("queued");
-  WriteBatch batch;
-  PutJob(batch, job);
-  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
-  jobs_[job.job_id()] = entry;
+  entry.job = NewJob(req, /*total=*/1, meta);
+  *entry.job.mutable_spec()->mutable_predictor_training() = spec;
+  HAT_RETURN_IF_ERROR(WriteWithNewTasks(entry, {}, meta));
+  jobs_[entry.job.job_id()] = entry;
   changed_.notify_all();
   return entry.job;
 }
@@ -685,39 +711,13 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
 
   std::lock_guard<std::mutex> lock(mu_);
   if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
-  const int64_t now = NowMs();
   v1::ServerMeta meta = meta_;
   JobEntry entry;
-  v1::Job& job = entry.job;
-  job.set_job_id(absl::StrFormat("job-%06d", meta.next_job_number() + 1));
-  meta.set_next_job_number(meta.next_job_number() + 1);
-  *job.mutable_spec() = req.spec();
-  ToProto(space, job.mutable_spec()->mutable_latency_dataset()->mutable_design_space());
-  ToProto(protocol, job.mutable_spec()->mutable_latency_dataset()->mutable_protocol());
-  job.set_state(v1::JOB_STATE_QUEUED);
-  job.set_idempotency_key(req.idempotency_key());
-  *job.mutable_created_at() = Stamp(now);
-  job.mutable_progress()->set_total(active ? spec.num_configs()
-                                           : static_cast<int64_t>(configs.size()));
-  job.mutable_progress()->set_eta_s(-1);
-  job.mutable_progress()->set_phase("queued");
-
-  WriteBatch batch;
-  std::vector<v1::TaskRecord> tasks;
-  for (size_t i = 0; i < configs.size(); ++i) {
-    v1::TaskRecord t = NewTask(job, static_cast<int>(i), configs[i], meta);
-    PutTask(batch, t);
-    entry.task_keys.push_back(t.task().task_id());
-    tasks.push_back(std::move(t));
-  }
-  PutJob(batch, entry.job);
-  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
-  for (v1::TaskRecord& t : tasks) {
-    const std::string key = t.task().task_id();
-    Enqueue(key, t);
-    tasks_[key] = std::move(t);
-  }
-  jobs_[job.job_id()] = entry;
+  entry.job = NewJob(req, active ? spec.num_configs() : static_cast<int64_t>(configs.size()), meta);
+  ToProto(space, entry.job.mutable_spec()->mutable_latency_dataset()->mutable_design_space());
+  ToProto(protocol, entry.job.mutable_spec()->mutable_latency_dataset()->mutable_protocol());
+  HAT_RETURN_IF_ERROR(WriteWithNewTasks(entry, configs, meta));
+  jobs_[entry.job.job_id()] = entry;
   changed_.notify_all();
   return entry.job;
 }
@@ -850,16 +850,21 @@ absl::StatusOr<std::string> Coordinator::ExportDataset(const std::string& device
 absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::Measurements(
     const std::string& device_class) {
   HAT_RETURN_IF_ERROR(CheckName("device_class", device_class, false));
+  return ScanMeasurements(device_class + "/");
+}
+
+absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::ScanMeasurements(
+    const std::string& prefix) {
   // Measurements are written once and never changed: no lock needed, the store is thread-safe.
   std::vector<v1::MeasurementResult> rows;
   absl::Status decode;
-  HAT_RETURN_IF_ERROR(store_->Scan(Table::kMeasurements, device_class + "/",
-                                   [&](const std::string& k, const std::string& v) {
-                                     v1::MeasurementResult r;
-                                     decode = DecodeRecord(v, "measurement " + k, &r);
-                                     if (decode.ok()) rows.push_back(std::move(r));
-                                     return decode.ok();
-                                   }));
+  HAT_RETURN_IF_ERROR(
+      store_->Scan(Table::kMeasurements, prefix, [&](const std::string& k, const std::string& v) {
+        v1::MeasurementResult r;
+        decode = DecodeRecord(v, "measurement " + k, &r);
+        if (decode.ok()) rows.push_back(std::move(r));
+        return decode.ok();
+      }));
   HAT_RETURN_IF_ERROR(decode);
   return rows;
 }
@@ -1032,20 +1037,13 @@ absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
     candidates.push_back(std::move(c));
   }
   // What the job measured so far.
+  HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> measured,
+                       ScanMeasurements(absl::StrCat(spec.device_class(), "/", job.job_id(), "/")));
   LatencyDataset dataset;
-  absl::Status scanned;
-  HAT_RETURN_IF_ERROR(
-      store_->Scan(Table::kMeasurements, absl::StrCat(spec.device_class(), "/", job.job_id(), "/"),
-                   [&](const std::string& k, const std::string& v) {
-                     v1::MeasurementResult r;
-                     scanned = DecodeRecord(v, "measurement " + k, &r);
-                     if (!scanned.ok()) return false;
-                     absl::StatusOr<LatencyRecord> record = RecordFromMeasurement(r);
-                     scanned = record.status();
-                     if (scanned.ok()) dataset.rows.push_back(*record);
-                     return scanned.ok();
-                   }));
-  HAT_RETURN_IF_ERROR(scanned);
+  for (const v1::MeasurementResult& r : measured) {
+    HAT_ASSIGN_OR_RETURN(LatencyRecord record, RecordFromMeasurement(r));
+    dataset.rows.push_back(record);
+  }
   std::vector<int> chosen;
   std::string how = "at random (too few measurements to fit a predictor)";
   if (static_cast<int>(dataset.rows.size()) >= kMinPredictorMeasurements) {
@@ -1064,33 +1062,20 @@ absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
     }
   }
 
-  v1::ServerMeta meta = meta_;
+  std::vector<SubTransformerConfig> batch;
+  for (int i : chosen) batch.push_back(std::move(candidates[i]));
   JobEntry next = entry;
-  WriteBatch batch;
-  std::vector<v1::TaskRecord> tasks;
-  for (int i : chosen) {
-    v1::TaskRecord t =
-        NewTask(next.job, static_cast<int>(next.task_keys.size()), candidates[i], meta);
-    PutTask(batch, t);
-    next.task_keys.push_back(t.task().task_id());
-    tasks.push_back(std::move(t));
-  }
-  if (tasks.empty()) {
+  if (batch.empty()) {
     // The space has no configs left that the job has not tried: it ends with what it has.
     next.job.mutable_progress()->set_total(have);
   } else {
-    next.job.mutable_progress()->set_phase(absl::StrCat("measuring: ", tasks.size(),
+    next.job.mutable_progress()->set_phase(absl::StrCat("measuring: ", batch.size(),
                                                         " more configs chosen ", how, " from ",
                                                         dataset.rows.size(), " measurements"));
   }
   FillProgress(next.job, PlannedTasks(next), next.counts);
-  PutJob(batch, next.job);
-  HAT_RETURN_IF_ERROR(PersistWithMeta(batch, meta));
-  for (v1::TaskRecord& t : tasks) {
-    const std::string key = t.task().task_id();
-    Enqueue(key, t);
-    tasks_[key] = std::move(t);
-  }
+  v1::ServerMeta meta = meta_;
+  HAT_RETURN_IF_ERROR(WriteWithNewTasks(next, batch, meta));
   entry = std::move(next);
   ++entry.version;
   changed_.notify_all();

@@ -169,6 +169,14 @@ class Coordinator {
   // A queued task of latency-dataset `job` measuring `config`; takes a queue sequence from `meta`.
   v1::TaskRecord NewTask(const v1::Job& job, int index, const SubTransformerConfig& config,
                          v1::ServerMeta& meta) const;
+  // A QUEUED job for `req` with `total` units of work; takes a job number from `meta`.
+  v1::Job NewJob(const v1::SubmitJobRequest& req, int64_t total, v1::ServerMeta& meta) const;
+  // Writes `entry.job`, `meta` and a queued task per config (numbered after the job's existing
+  // tasks) in one batch; only once that succeeded are the tasks added to `entry` and queued.
+  absl::Status WriteWithNewTasks(JobEntry& entry, const std::vector<SubTransformerConfig>& configs,
+                                 v1::ServerMeta& meta);
+  // Stored measurements under a key prefix ("<class>/" or "<class>/<job>/"), in key order.
+  absl::StatusOr<std::vector<v1::MeasurementResult>> ScanMeasurements(const std::string& prefix);
   // Chooses, stores and queues the next batch of an uncertainty-sampling job.
   absl::Status StartSamplingRound(JobEntry& entry);
   // Tasks the job will have when it ends (more than it has now while uncertainty sampling runs).

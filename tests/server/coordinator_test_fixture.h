@@ -63,7 +63,8 @@ class CoordinatorTest : public ::testing::Test {
   }
   absl::StatusOr<v1::ReportResultResponse> Report(const std::string& agent,
                                                   const v1::LeaseTaskResponse& lease,
-                                                  double total_ms = 12.5) {
+                                                  double total_ms = 12.5, double encoder_ms = 2.5,
+                                                  double decoder_ms = 10) {
     v1::ReportResultRequest r;
     r.set_agent_id(agent);
     r.set_lease_id(lease.lease_id());
@@ -71,8 +72,8 @@ class CoordinatorTest : public ::testing::Test {
     m->set_task_id(lease.task().task_id());
     m->set_config_id(lease.task().config().config_id());
     m->set_total_ms(total_ms);
-    m->mutable_encoder()->set_median_ms(2.5);
-    m->mutable_decoder()->set_median_ms(10);
+    m->mutable_encoder()->set_median_ms(encoder_ms);
+    m->mutable_decoder()->set_median_ms(decoder_ms);
     return c_->ReportResult(r);
   }
   int StoredMeasurements() {

@@ -39,15 +39,10 @@ class PredictorJobTest : public CoordinatorTest {
       ASSERT_TRUE(lease.has_task()) << "config " << i << " of " << configs;
       ASSERT_OK_AND_ASSIGN(SubTransformerConfig config, FromProto(lease.task().config().config()));
       ASSERT_OK_AND_ASSIGN(ModelCost cost, EstimateCost(config, tiny));
-      v1::ReportResultRequest r;
-      r.set_agent_id(agent);
-      r.set_lease_id(lease.lease_id());
-      v1::MeasurementResult* m = r.mutable_result();
-      m->set_task_id(lease.task().task_id());
-      m->mutable_encoder()->set_median_ms(0.5 + 2e-6 * cost.encoder_macs);
-      m->mutable_decoder()->set_median_ms(1.0 + 3e-6 * cost.decoder_macs);
-      m->set_total_ms(m->encoder().median_ms() + m->decoder().median_ms());
-      ASSERT_OK_AND_ASSIGN(auto ack, c_->ReportResult(r));
+      const double encoder_ms = 0.5 + 2e-6 * cost.encoder_macs;
+      const double decoder_ms = 1.0 + 3e-6 * cost.decoder_macs;
+      ASSERT_OK_AND_ASSIGN(auto ack,
+                           Report(agent, lease, encoder_ms + decoder_ms, encoder_ms, decoder_ms));
       ASSERT_TRUE(ack.stored());
     }
   }
