@@ -32,7 +32,13 @@ struct MeasureOptions {
   int threads = 1;
   std::string protocol = "default";
   int repeats = 1;
-  double cooldown_s = -1;  // < 0: the protocol's
+  // Protocol overrides; < 0 keeps the preset's value.
+  double cooldown_s = -1;
+  int min_runs = -1;
+  int max_runs = -1;
+  double target_rse = -1;
+  double time_budget_s = -1;
+  double min_time_s = -1;
   bool pin_cpus = false;
   int reference_runs = 0;
   uint64_t weights_seed = 1;
@@ -44,6 +50,15 @@ absl::Status RunMeasure(const MeasureOptions& o) {
   protocol.threads = o.threads;
   protocol.pin_cpus = o.pin_cpus;
   if (o.cooldown_s >= 0) protocol.cooldown_s = o.cooldown_s;
+  if (o.min_runs >= 0) protocol.min_runs = o.min_runs;
+  if (o.max_runs >= 0) protocol.max_runs = o.max_runs;
+  if (o.target_rse >= 0) protocol.target_rse = o.target_rse;
+  if (o.time_budget_s >= 0) protocol.time_budget_s = o.time_budget_s;
+  if (o.min_time_s >= 0) protocol.min_time_s = o.min_time_s;
+  // The HAT preset runs a fixed count: --min-runs alone sets it.
+  if (protocol.preset == MeasurementProtocol::Preset::kHat && o.min_runs >= 0 && o.max_runs < 0) {
+    protocol.max_runs = protocol.min_runs;
+  }
   protocol.reference_runs = o.reference_runs;
   HAT_RETURN_IF_ERROR(protocol.Validate());
   if (o.repeats < 1 || o.repeats > 100) {
@@ -105,6 +120,15 @@ absl::Status RunMeasure(const MeasureOptions& o) {
       for (const ConfigMeasurement& m : results[i]) sq += (m.total_ms - mean) * (m.total_ms - mean);
       row["repeat_total_ms"] = totals;
       row["repeat_cv"] = std::sqrt(sq / (results[i].size() - 1)) / mean;
+      // Every repeat in full (the row's own figures are the middle one's), so that no sample
+      // taken is lost to the summary.
+      nlohmann::json repeats = nlohmann::json::array();
+      for (const ConfigMeasurement& m : results[i]) {
+        nlohmann::json r = MeasurementToJson(m, protocol);
+        r["started_at_s"] = m.started_at_s;
+        repeats.push_back(std::move(r));
+      }
+      row["repeat_measurements"] = std::move(repeats);
     }
     rows.push_back(row);
   }
@@ -151,6 +175,15 @@ void AddMeasureCommand(CLI::App& app, int* exit_code) {
                   "Measure each config this many times, interleaved with the others")
       ->capture_default_str();
   cmd->add_option("--cooldown", o->cooldown_s, "Seconds of rest between measurements");
+  cmd->add_option("--min-runs", o->min_runs,
+                  "Timed runs at least (HAT preset: exactly) per measurement");
+  cmd->add_option("--max-runs", o->max_runs, "Timed runs at most per measurement (default)");
+  cmd->add_option("--target-rse", o->target_rse,
+                  "Stop once the median's relative standard error is below this (default)");
+  cmd->add_option("--time-budget", o->time_budget_s,
+                  "Seconds of timed runs at most per measurement (default; 0: none)");
+  cmd->add_option("--min-time", o->min_time_s,
+                  "Seconds of timed runs at least per measurement (default)");
   cmd->add_flag("--pin-cpus", o->pin_cpus, "Pin to the last --threads CPUs");
   cmd->add_option("--reference-runs", o->reference_runs,
                   "Drift correction: time the space's smallest config this many times before "

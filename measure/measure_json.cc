@@ -31,6 +31,7 @@ nlohmann::json ProtocolToJson(const MeasurementProtocol& p) {
           {"max_runs", p.max_runs},
           {"target_rse", p.target_rse},
           {"time_budget_s", p.time_budget_s},
+          {"min_time_s", p.min_time_s},
           {"cooldown_s", p.cooldown_s},
           {"threads", p.threads},
           {"pin_cpus", p.pin_cpus},

@@ -18,6 +18,7 @@ void ToProto(const MeasurementProtocol& p, v1::MeasurementProtocol* out) {
   out->set_threads(p.threads);
   out->set_pin_cpus(p.pin_cpus);
   out->set_reference_runs(p.reference_runs);
+  out->set_min_time_s(p.min_time_s);
 }
 
 absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& proto) {
@@ -35,6 +36,7 @@ absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& pro
   if (proto.target_rse() != 0) p.target_rse = proto.target_rse();
   if (proto.time_budget_s() != 0) p.time_budget_s = proto.time_budget_s();
   if (proto.cooldown_s() != 0) p.cooldown_s = proto.cooldown_s();
+  if (proto.min_time_s() != 0) p.min_time_s = proto.min_time_s();
   if (proto.threads()) p.threads = proto.threads();
   p.pin_cpus = proto.pin_cpus();
   if (proto.reference_runs() == -1) p.reference_runs = 0;

@@ -73,7 +73,9 @@ absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
       continue;
     }
     if (runs < protocol.min_runs) continue;
-    if (ComputeLatencyStats(total).median_rse <= protocol.target_rse) {
+    const double timed_s = clock->NowSeconds() - timed_start;
+    if (timed_s >= protocol.min_time_s &&
+        ComputeLatencyStats(total).median_rse <= protocol.target_rse) {
       stop_reason = "converged";
       break;
     }
@@ -81,7 +83,7 @@ absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
       stop_reason = "max_runs";
       break;
     }
-    if (protocol.time_budget_s > 0 && clock->NowSeconds() - timed_start >= protocol.time_budget_s) {
+    if (protocol.time_budget_s > 0 && timed_s >= protocol.time_budget_s) {
       stop_reason = "time_budget";
       break;
     }
@@ -103,6 +105,7 @@ absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
   m.runs = static_cast<int>(total.size());
   m.stop_reason = stop_reason;
   m.total_ms = adaptive ? m.total.median_ms : m.encoder.trimmed_mean_ms + m.decoder.trimmed_mean_ms;
+  m.started_at_s = start;
   m.wall_seconds = clock->NowSeconds() - start;
   return m;
 }

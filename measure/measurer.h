@@ -40,6 +40,7 @@ struct ConfigMeasurement {
   // "converged" (RSE target met), "max_runs", "time_budget", or "fixed_runs" (HAT preset).
   std::string stop_reason;
   double wall_seconds = 0;  // warm-ups and timed runs
+  double started_at_s = 0;  // the clock's reading when it began (monotonic, arbitrary origin)
   // Drift correction (1, 0, 0 when off): every sample above was multiplied by drift_factor =
   // reference_baseline_ms / reference_ms; divide by it for the raw observations.
   double drift_factor = 1;

@@ -13,6 +13,7 @@ MeasurementProtocol MeasurementProtocol::Hat() {
   p.max_runs = 20;
   p.target_rse = 0;
   p.time_budget_s = 0;  // no budget: HAT always runs all its iterations
+  p.min_time_s = 0;
   p.cooldown_s = 0;
   return p;
 }
@@ -43,6 +44,7 @@ absl::Status MeasurementProtocol::Validate() const {
            range("max_runs", max_runs, min_runs, 100000),
            range("target_rse", target_rse, 0, 1),
            range("time_budget_s", time_budget_s, 0, 86400),
+           range("min_time_s", min_time_s, 0, time_budget_s > 0 ? time_budget_s : 86400),
            range("cooldown_s", cooldown_s, 0, 3600),
            range("threads", threads, 1, 1024),
            range("reference_runs", reference_runs, 0, 100),

@@ -79,6 +79,32 @@ TEST(MeasurerTest, AdaptiveStopsAsSoonAsTheMedianIsPrecise) {
   EXPECT_DOUBLE_EQ(m.total.median_ms, 55.0);
 }
 
+TEST(MeasurerTest, AdaptiveKeepsTimingUntilTheMinimumTimeEvenWhenPrecise) {
+  FakeClock clock;
+  ScriptedWorkload w(
+      &clock, [](int) { return 5.0; }, [](int) { return 45.0; });
+  MeasurementProtocol p = MeasurementProtocol::Default();
+  p.warmup_runs = 0;
+  p.min_time_s = 0.975;  // 50 ms a run: precise after min_runs (10), but this needs 20 runs
+  ASSERT_OK_AND_ASSIGN(ConfigMeasurement m, MeasureWorkload(w, p, &clock));
+  EXPECT_EQ(m.stop_reason, "converged");
+  EXPECT_EQ(m.runs, 20);
+  EXPECT_DOUBLE_EQ(m.started_at_s, 1000);
+}
+
+TEST(MeasurerTest, TheTimeBudgetStillWinsOverTheMinimumTime) {
+  FakeClock clock;
+  ScriptedWorkload w(
+      &clock, [](int) { return 5.0; }, [](int) { return 45.0; });
+  MeasurementProtocol p = MeasurementProtocol::Default();
+  p.warmup_runs = 0;
+  p.min_time_s = 1.0;
+  p.max_runs = 15;
+  ASSERT_OK_AND_ASSIGN(ConfigMeasurement m, MeasureWorkload(w, p, &clock));
+  EXPECT_EQ(m.stop_reason, "max_runs");
+  EXPECT_EQ(m.runs, 15);
+}
+
 TEST(MeasurerTest, AdaptiveGivesUpAtMaxRunsOnNoise) {
   FakeClock clock;
   // Alternating 10 and 20 ms: the IQR stays wide, the median's RSE shrinks only as 1/sqrt(n).

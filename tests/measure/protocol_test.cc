@@ -47,6 +47,11 @@ TEST(ProtocolTest, OutOfRangeFieldsAreNamed) {
   p.target_rse = -0.1;
   EXPECT_THAT(p.Validate(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("protocol.target_rse")));
+  p = MeasurementProtocol();
+  p.time_budget_s = 10;
+  p.min_time_s = 11;  // could never be met
+  EXPECT_THAT(p.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("protocol.min_time_s=11: must be in [0, 10]")));
 }
 
 }  // namespace
