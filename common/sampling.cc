@@ -20,20 +20,32 @@ SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng) {
   return config;
 }
 
-SubTransformerConfig SmallestConfig(const DesignSpace& space) {
+namespace {
+
+// Every gene at its smallest or largest choice. Arbitrary attention: -1 (one encoder layer) is
+// the smallest value and the cheapest; the largest attends to the most layers.
+SubTransformerConfig ExtremeConfig(const DesignSpace& space, bool largest) {
   SubTransformerConfig config;
   for (const GeneInfo& info : AllGenes()) {
     const std::vector<int>& c = space.Choices(info.gene);
-    // Arbitrary attention: -1 (one encoder layer) is the smallest; it is also the minimum value.
-    const int smallest = *std::min_element(c.begin(), c.end());
+    const int value =
+        largest ? *std::max_element(c.begin(), c.end()) : *std::min_element(c.begin(), c.end());
     if (info.per_layer) {
-      config.MutableList(info.gene)->assign(space.Depth(info.decoder), smallest);
+      config.MutableList(info.gene)->assign(space.Depth(info.decoder), value);
     } else {
-      *config.MutableScalar(info.gene) = smallest;
+      *config.MutableScalar(info.gene) = value;
     }
   }
   return config;
 }
+
+}  // namespace
+
+SubTransformerConfig SmallestConfig(const DesignSpace& space) {
+  return ExtremeConfig(space, false);
+}
+
+SubTransformerConfig LargestConfig(const DesignSpace& space) { return ExtremeConfig(space, true); }
 
 std::vector<SubTransformerConfig> SampleConfigs(const DesignSpace& space, int count,
                                                 uint64_t seed) {

@@ -24,6 +24,10 @@ SubTransformerConfig SampleConfig(const DesignSpace& space, Prng& prng);
 // configs as a drift reference.
 SubTransformerConfig SmallestConfig(const DesignSpace& space);
 
+// Every gene at its largest choice: the most expensive SubTransformer, HAT's reference for
+// validating a SuperTransformer.
+SubTransformerConfig LargestConfig(const DesignSpace& space);
+
 // `count` SubTransformers from Prng(seed). REQUIRES: space.Validate().ok().
 std::vector<SubTransformerConfig> SampleConfigs(const DesignSpace& space, int count, uint64_t seed);
 

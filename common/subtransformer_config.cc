@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/fingerprint.h"
 
 namespace hat {
 
@@ -143,12 +144,7 @@ std::string CanonicalKey(const SubTransformerConfig& c) {
 }
 
 uint64_t ConfigId(const SubTransformerConfig& config) {
-  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
-  for (unsigned char ch : CanonicalKey(config)) {
-    hash ^= ch;
-    hash *= 0x100000001b3ULL;  // FNV prime
-  }
-  return hash;
+  return Fingerprint().Add(CanonicalKey(config)).value();
 }
 
 SubTransformerConfig ActiveOnly(const SubTransformerConfig& config) {

@@ -31,7 +31,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev
   googletest libgtest-dev libgmock-dev openssl
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-  libsentencepiece-dev
+  libsentencepiece-dev zlib1g-dev
 )
 # Benchmarks only: the Python PyTorch peer of bench/ (Debian's, the same LibTorch 1.13).
 if ((WITH_BENCH)); then

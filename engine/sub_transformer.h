@@ -44,6 +44,8 @@ class SubTransformer {
   const DecodingKernels* decoding_kernels() const { return kernels_.get(); }
   // Parameters, the shared embedding counted once.
   int64_t ParameterCount() const;
+  // Longest sequence the position tables cover.
+  int max_positions() const { return max_positions_; }
 
  private:
   SubTransformer() = default;

@@ -2,6 +2,7 @@
 //   EXPECT_THAT(s, IsOk());
 //   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("encoder")));
 //   ASSERT_OK_AND_ASSIGN(auto x, Foo());
+//   ASSERT_OK(Bar());  EXPECT_OK(Bar());
 #ifndef HATFLEET_TESTS_SUPPORT_STATUS_MATCHERS_H_
 #define HATFLEET_TESTS_SUPPORT_STATUS_MATCHERS_H_
 
@@ -31,7 +32,16 @@ MATCHER_P2(StatusIs, code, message_matcher, "has the code and a matching message
   return s.code() == code && ::testing::Matches(message_matcher)(std::string(s.message()));
 }
 
+MATCHER_P(StatusIs, code, "has the code") {
+  const absl::Status& s = GetStatus(arg);
+  *result_listener << "status is " << s;
+  return s.code() == code;
+}
+
 }  // namespace hat::testing
+
+#define ASSERT_OK(expr) ASSERT_THAT(expr, ::hat::testing::IsOk())
+#define EXPECT_OK(expr) EXPECT_THAT(expr, ::hat::testing::IsOk())
 
 #define HAT_TEST_CONCAT_INNER_(a, b) a##b
 #define HAT_TEST_CONCAT_(a, b) HAT_TEST_CONCAT_INNER_(a, b)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bench/train_bench.sh: the training benchmarks recorded in docs/BENCHMARKS.md.
+#
+#   PARTS="throughput tiny" bench/train_bench.sh [OUT_DIR]   (default: bench/results/train-<date>)
+#
+# throughput: the C++ trainer (bench/train_throughput_bench) against the same training step in
+#             Python PyTorch (bench/train_peer.py), Transformer-tiny on synthetic batches of
+#             128 x 24 tokens, same threads (THREADS, default 2), alternating, RUNS runs each
+#             (default 3): tokens/s and the ratio of the medians.
+# tiny:       Transformer-tiny trained from scratch on Multi30k en->de (data/multi30k/tok) with the
+#             published recipe (BRIEF §8: lr 5e-3, 4k tokens per batch, STEPS updates (default
+#             8000), dropout 0.3, last-10-checkpoint average), then test2016 BLEU on tokenised,
+#             lowercased text (beam 5). Wall time is recorded. Resumes if interrupted.
+set -euo pipefail
+PARTS="${PARTS:-throughput tiny}"
+want() { [[ " $PARTS " == *" $1 "* ]]; }
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/bench/results/train-$(date +%Y%m%d)}"
+HATCTL="$ROOT/build/bin/hatctl"
+THREADS="${THREADS:-2}"
+RUNS="${RUNS:-3}"
+STEPS="${STEPS:-8000}"
+PY=/usr/bin/python3  # Debian's python3-torch lives here
+mkdir -p "$OUT"
+"$ROOT/deploy/setup.sh" --with-bench >&2
+
+if want throughput; then
+  echo "== throughput: C++ trainer vs Python PyTorch, $THREADS thread(s)" >&2
+  : > "$OUT/throughput.jsonl"
+  for i in $(seq "$RUNS"); do
+    cpp="$("$ROOT/build/bin/train_throughput_bench" --threads "$THREADS")"
+    py="$("$PY" "$ROOT/bench/train_peer.py" --threads "$THREADS")"
+    echo "{\"run\": $i, \"cpp\": $cpp, \"python\": $py}" | tee -a "$OUT/throughput.jsonl" >&2
+  done
+  "$PY" - "$OUT/throughput.jsonl" <<'PYEOF' | tee "$OUT/throughput.md"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+cpp = statistics.median(r["cpp"]["tokens_per_s"] for r in rows)
+py = statistics.median(r["python"]["tokens_per_s"] for r in rows)
+print(f"| C++ trainer tokens/s | Python PyTorch tokens/s | C++ / Python |")
+print(f"|---|---|---|")
+print(f"| {cpp:.0f} | {py:.0f} | {cpp / py:.2f} |")
+print(f"\nmedian of {len(rows)} runs each, {rows[0]['cpp']['threads']} thread(s), "
+      f"torch {rows[0]['python']['torch']}")
+PYEOF
+fi
+
+if want tiny; then
+  echo "== Transformer-tiny on Multi30k en-de, $STEPS updates" >&2
+  start=$(date +%s)
+  "$HATCTL" subnet train --config "$ROOT/data/configs/transformer-tiny.yml" --space tiny \
+    --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 --warmup 4000 \
+    --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 --threads "$THREADS" \
+    --save-every 100 --keep 10 --average-last 10 --log-every 100 --json > "$OUT/tiny_train.json"
+  train_s=$(( $(date +%s) - start ))
+  "$HATCTL" subnet eval --supernet "$OUT/tiny" --bleu --tokenize none --beam 5 \
+    --threads "$THREADS" --json > "$OUT/tiny_eval.json"
+  "$PY" - "$OUT" "$train_s" <<'PYEOF' | tee "$OUT/tiny.md"
+import json, sys
+out, train_s = sys.argv[1], int(sys.argv[2])
+t = json.load(open(f"{out}/tiny_train.json"))
+e = json.load(open(f"{out}/tiny_eval.json"))
+print("| updates | wall time (this run) | tokens/s | valid nll | test2016 BLEU (tok, lc) |")
+print("|---|---|---|---|---|")
+print(f"| {t['final_step']} | {train_s / 60:.1f} min | {t['tokens_per_s']:.0f} | "
+      f"{e['valid_nll']:.3f} | {e['test_bleu']:.2f} |")
+PYEOF
+fi

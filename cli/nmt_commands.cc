@@ -1,0 +1,488 @@
+// `hatctl data prepare`, `supernet train`, `subnet train|eval`, `translate`, `bleu`.
+#include "cli/nmt_commands.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/cli_output.h"
+#include "common/config_io.h"
+#include "common/design_space_io.h"
+#include "common/status_macros.h"
+#include "engine/runtime.h"
+#include "engine/sub_transformer.h"
+#include "nmt/bleu.h"
+#include "nmt/corpus_layout.h"
+#include "nmt/prepared_corpus.h"
+#include "nmt/text_file.h"
+#include "train/trained_model.h"
+#include "train/trainer.h"
+#include "train/translator.h"
+#include "train/validation.h"
+
+namespace hat::cli {
+namespace {
+
+// Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
+std::atomic<bool> g_stop{false};
+void OnInterrupt(int) { g_stop.store(true); }
+
+struct DataFlags {
+  std::string data;
+  std::string source_lang, target_lang;
+  int vocab_size = 10000;
+  std::string cache;
+};
+
+void AddDataFlags(CLI::App* cmd, DataFlags* d, bool required) {
+  auto* opt = cmd->add_option("--data", d->data,
+                              "Parallel corpus directory: <split>.<lang>[.gz] files and an "
+                              "optional corpus.json (see docs/TRAINING.md)");
+  if (required) opt->required();
+  cmd->add_option("--source-lang", d->source_lang,
+                  "Source language (default: corpus.json's first)");
+  cmd->add_option("--target-lang", d->target_lang,
+                  "Target language (default: corpus.json's second)");
+  cmd->add_option("--vocab-size", d->vocab_size, "Joint BPE vocabulary size")
+      ->capture_default_str();
+  cmd->add_option("--cache", d->cache,
+                  "Prepared-corpus cache (default: $HATFLEET_CACHE or ~/.cache/hatfleet)");
+}
+
+absl::StatusOr<PreparedCorpus> Prepare(const DataFlags& d, int threads) {
+  std::error_code ec;
+  const std::string dir = std::filesystem::absolute(d.data, ec).lexically_normal().string();
+  HAT_ASSIGN_OR_RETURN(CorpusLayout layout, ReadCorpusLayout(dir, d.source_lang, d.target_lang));
+  PrepareOptions options;
+  options.vocab_size = d.vocab_size;
+  options.threads = threads;
+  options.cache_dir = d.cache;
+  options.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  return PrepareCorpus(layout, options);
+}
+
+// ---- data prepare ----
+
+struct PrepareFlags {
+  DataFlags data;
+  bool json = false;
+};
+
+absl::Status RunPrepare(const PrepareFlags& f) {
+  HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, Prepare(f.data, 2));
+  auto tokens = [](const EncodedSplit& s) {
+    int64_t n = 0;
+    for (size_t i = 0; i < s.size(); ++i) n += s.source[i].size() + s.target[i].size();
+    return n;
+  };
+  const nlohmann::json j = {{"cache", corpus.cache_path},
+                            {"from_cache", corpus.from_cache},
+                            {"source_lang", corpus.layout.source_lang},
+                            {"target_lang", corpus.layout.target_lang},
+                            {"subword_pieces", corpus.subword->vocab_size()},
+                            {"train_pairs", corpus.train.size()},
+                            {"valid_pairs", corpus.valid.size()},
+                            {"test_pairs", corpus.test.size()},
+                            {"train_tokens", tokens(corpus.train)}};
+  if (f.json) {
+    PrintJson(j);
+  } else {
+    std::cout << absl::StrFormat(
+        "%s-%s: %d train / %d valid / %d test pairs, %d subword pieces, %d train tokens\n"
+        "cache: %s\n",
+        corpus.layout.source_lang, corpus.layout.target_lang, corpus.train.size(),
+        corpus.valid.size(), corpus.test.size(), corpus.subword->vocab_size(), tokens(corpus.train),
+        corpus.cache_path);
+  }
+  return absl::OkStatus();
+}
+
+// ---- supernet train / subnet train ----
+
+struct TrainFlags {
+  DataFlags data;
+  std::string space = "tiny";
+  std::string config_file;  // subnet train
+  std::string out;
+  int64_t steps = 1000;
+  int max_tokens = 4096;
+  std::string schedule = "inverse_sqrt";
+  double lr = 5e-4;
+  int64_t warmup = 4000;
+  double min_lr = 1e-7;
+  double dropout = 0.3, attention_dropout = 0, activation_dropout = 0;
+  double label_smoothing = 0.1;
+  double clip_norm = 0;
+  double weight_decay = 0;
+  int threads = 2;
+  uint64_t seed = 1;
+  int64_t save_every = 1000;
+  int keep = 10;
+  int average_last = 0;
+  int64_t valid_every = 0;
+  int valid_sentences = 0;
+  int64_t log_every = 100;
+  bool json = false;
+};
+
+void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
+  AddDataFlags(cmd, &f->data, /*required=*/true);
+  cmd->add_option("--out", f->out, "Run directory: checkpoints go here; an existing run resumes")
+      ->required();
+  cmd->add_option("--steps", f->steps, "Total updates")->capture_default_str();
+  cmd->add_option("--max-tokens", f->max_tokens, "Tokens per batch (sentences x longest)")
+      ->capture_default_str();
+  cmd->add_option("--schedule", f->schedule, "inverse_sqrt or cosine")->capture_default_str();
+  cmd->add_option("--lr", f->lr, "Peak learning rate")->capture_default_str();
+  cmd->add_option("--warmup", f->warmup, "Warm-up updates")->capture_default_str();
+  cmd->add_option("--min-lr", f->min_lr, "cosine: final learning rate")->capture_default_str();
+  cmd->add_option("--dropout", f->dropout, "Dropout (scaled by sampled/super embed dim)")
+      ->capture_default_str();
+  cmd->add_option("--attention-dropout", f->attention_dropout)->capture_default_str();
+  cmd->add_option("--activation-dropout", f->activation_dropout)->capture_default_str();
+  cmd->add_option("--label-smoothing", f->label_smoothing)->capture_default_str();
+  cmd->add_option("--clip-norm", f->clip_norm, "Gradient clipping norm (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", f->weight_decay)->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Intra-op threads")->capture_default_str();
+  cmd->add_option("--seed", f->seed)->capture_default_str();
+  cmd->add_option("--save-every", f->save_every, "Checkpoint every N updates")
+      ->capture_default_str();
+  cmd->add_option("--keep", f->keep, "Checkpoints kept")->capture_default_str();
+  cmd->add_option("--average-last", f->average_last,
+                  "At the end, average the last N checkpoints into checkpoint_avg.pt");
+  cmd->add_option("--valid-every", f->valid_every,
+                  "Validation loss every N updates (0: at the end)");
+  cmd->add_option("--valid-sentences", f->valid_sentences,
+                  "Validation subset: the first N pairs (0: all)");
+  cmd->add_option("--log-every", f->log_every, "Progress every N updates")->capture_default_str();
+  cmd->add_flag("--json", f->json, "Print the result as JSON");
+}
+
+absl::Status RunTrain(const TrainFlags& f, bool subnet) {
+  TrainOptions o;
+  if (subnet) {
+    HAT_ASSIGN_OR_RETURN(auto space_and_config, LoadConfigAndSpace(f.config_file, f.space));
+    o.space = space_and_config.first;
+    o.config = space_and_config.second;
+  } else {
+    HAT_ASSIGN_OR_RETURN(o.space, ResolveDesignSpace(f.space));
+  }
+  o.steps = f.steps;
+  o.batching.max_tokens = f.max_tokens;
+  HAT_ASSIGN_OR_RETURN(o.schedule.kind, LrSchedule::ParseKind(f.schedule));
+  o.schedule.peak_lr = f.lr;
+  o.schedule.warmup_steps = f.warmup;
+  o.schedule.min_lr = std::min(f.min_lr, f.lr);
+  o.schedule.warmup_init_lr = std::min(1e-7, f.lr);
+  o.schedule.total_steps = f.steps;
+  o.dropout = f.dropout;
+  o.attention_dropout = f.attention_dropout;
+  o.activation_dropout = f.activation_dropout;
+  o.label_smoothing = f.label_smoothing;
+  o.clip_norm = f.clip_norm;
+  o.weight_decay = f.weight_decay;
+  o.threads = f.threads;
+  o.seed = f.seed;
+  o.out_dir = f.out;
+  o.save_every = f.save_every;
+  o.keep_checkpoints = f.keep;
+  o.average_last = f.average_last;
+  o.valid_every = f.valid_every;
+  o.valid_sentences = f.valid_sentences;
+  HAT_RETURN_IF_ERROR(o.Validate());
+  HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, Prepare(f.data, f.threads));
+  g_stop.store(false);
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  auto report = [](const TrainProgress& p) {
+    std::string detail = absl::StrFormat("loss %.3f nll %.3f lr %.2e %.0f tok/s", p.loss, p.nll,
+                                         p.lr, p.tokens_per_s);
+    if (p.valid_loss >= 0) absl::StrAppendFormat(&detail, " valid %.3f", p.valid_loss);
+    const double rate = p.elapsed_s > 0 ? (p.step - p.resumed_from) / p.elapsed_s : 0;
+    PrintProgress("train", static_cast<int>(p.step), static_cast<int>(p.total_steps), rate, p.eta_s,
+                  detail);
+  };
+  absl::StatusOr<TrainResult> r = TrainTransformer(o, corpus, report, f.log_every, &g_stop);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (!r.ok()) return r.status();
+  const nlohmann::json j = {{"kind", subnet ? "subnet" : "supernet"},
+                            {"space", o.space.name},
+                            {"final_step", r->final_step},
+                            {"steps_run", r->steps_run},
+                            {"resumed_from", r->resumed_from},
+                            {"seconds", r->seconds},
+                            {"tokens_per_s", r->tokens_per_s},
+                            {"final_train_loss", r->final_loss},
+                            {"valid_loss", r->valid_loss},
+                            {"valid_nll", r->valid_nll},
+                            {"skipped_too_long", r->skipped_too_long},
+                            {"checkpoint", r->last_checkpoint},
+                            {"averaged_checkpoint", r->averaged_checkpoint}};
+  if (f.json) {
+    PrintJson(j);
+  } else {
+    std::cout << absl::StrFormat(
+        "trained to step %d (%d steps in %.0f s, %.0f tokens/s); valid loss %.4f (nll %.4f)\n"
+        "checkpoint: %s\n",
+        r->final_step, r->steps_run, r->seconds, r->tokens_per_s, r->valid_loss, r->valid_nll,
+        r->averaged_checkpoint.empty() ? r->last_checkpoint : r->averaged_checkpoint);
+  }
+  return absl::OkStatus();
+}
+
+// ---- subnet eval / translate ----
+
+struct DecodeFlags {
+  int beam = 5;
+  double lenpen = 1.0;
+  int batch = 64;
+  int threads = 2;
+};
+
+void AddDecodeFlags(CLI::App* cmd, DecodeFlags* d) {
+  cmd->add_option("--beam", d->beam, "Beam size")->capture_default_str();
+  cmd->add_option("--lenpen", d->lenpen, "Length penalty (score / length^lenpen)")
+      ->capture_default_str();
+  cmd->add_option("--batch", d->batch, "Sentences per batch")->capture_default_str();
+  cmd->add_option("--threads", d->threads, "Intra-op threads")->capture_default_str();
+}
+
+TranslateOptions ToTranslateOptions(const DecodeFlags& d) {
+  TranslateOptions t;
+  t.beam = d.beam;
+  t.length_penalty = d.lenpen;
+  t.batch_sentences = d.batch;
+  return t;
+}
+
+absl::StatusOr<std::optional<SubTransformerConfig>> OptionalConfig(const std::string& file) {
+  if (file.empty()) return std::optional<SubTransformerConfig>();
+  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(file));
+  return std::optional<SubTransformerConfig>(parsed.config);
+}
+
+struct EvalFlags {
+  std::string supernet;
+  std::string config_file;
+  std::string data;  // default: the corpus the model was trained on
+  std::string source_lang, target_lang;
+  int valid_sentences = 0;
+  int max_tokens = 4096;
+  bool bleu = false;
+  std::string tokenize = "13a";
+  bool lowercase = false;
+  DecodeFlags decode;
+  bool json = false;
+};
+
+absl::Status RunEval(const EvalFlags& f) {
+  HAT_RETURN_IF_ERROR(ConfigureThreads(f.decode.threads));
+  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(f.supernet));
+  HAT_ASSIGN_OR_RETURN(auto given, OptionalConfig(f.config_file));
+  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, ChooseConfig(model, given));
+  // The corpus and direction the model was trained on, unless given; encoded with the model's
+  // own subword model.
+  const std::string dir = f.data.empty() ? model.info.corpus_dir : f.data;
+  if (dir.empty()) return absl::InvalidArgumentError("give the corpus with --data");
+  const bool langs_given = !f.source_lang.empty();
+  HAT_ASSIGN_OR_RETURN(CorpusLayout layout,
+                       ReadCorpusLayout(dir, langs_given ? f.source_lang : model.info.source_lang,
+                                        langs_given ? f.target_lang : model.info.target_lang));
+  HAT_ASSIGN_OR_RETURN(EncodedSplit valid, EncodeSplit(layout, "valid", *model.subword));
+  HAT_ASSIGN_OR_RETURN(ValidationSet set, MakeValidationSet(valid, f.valid_sentences, f.max_tokens,
+                                                            model.info.space.super.max_positions));
+  HAT_ASSIGN_OR_RETURN(ValidationResult v, ValidationLoss(*model.super, config, set, 0.1));
+  nlohmann::json j = {{"checkpoint", model.checkpoint}, {"config", ConfigToJsonValue(config)},
+                      {"valid_loss", v.loss},           {"valid_nll", v.nll},
+                      {"valid_sentences", v.sentences}, {"valid_tokens", v.target_tokens},
+                      {"valid_seconds", v.seconds}};
+  if (f.bleu) {
+    HAT_ASSIGN_OR_RETURN(BleuTokenize tokenize, ParseBleuTokenize(f.tokenize));
+    HAT_ASSIGN_OR_RETURN(std::string src_file, layout.File("test", layout.source_lang));
+    HAT_ASSIGN_OR_RETURN(std::string ref_file, layout.File("test", layout.target_lang));
+    HAT_ASSIGN_OR_RETURN(std::vector<std::string> sources, ReadLines(src_file));
+    HAT_ASSIGN_OR_RETURN(std::vector<std::string> refs, ReadLines(ref_file));
+    HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+    const auto start = std::chrono::steady_clock::now();
+    auto progress = [&](int done, int total) {
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      PrintProgress("translate", done, total, done / std::max(s, 1e-9),
+                    s / std::max(done, 1) * (total - done), "");
+    };
+    HAT_ASSIGN_OR_RETURN(
+        std::vector<std::string> hyps,
+        Translate(sub, *model.subword, sources, ToTranslateOptions(f.decode), progress));
+    HAT_ASSIGN_OR_RETURN(BleuScore b, CorpusBleu(hyps, {refs}, {tokenize, f.lowercase}));
+    j["test_bleu"] = b.bleu;
+    j["test_sentences"] = b.sentences;
+    j["bleu_tokenize"] = f.tokenize;
+    j["translate_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  if (f.json) {
+    PrintJson(j);
+  } else {
+    std::cout << absl::StrFormat("valid loss %.4f (nll %.4f) on %d sentences in %.3f s\n", v.loss,
+                                 v.nll, v.sentences, v.seconds);
+    if (f.bleu) std::cout << absl::StrFormat("test BLEU %.2f\n", j["test_bleu"].get<double>());
+  }
+  return absl::OkStatus();
+}
+
+struct TranslateFlags {
+  std::string model;
+  std::string config_file;
+  DecodeFlags decode;
+};
+
+absl::Status RunTranslate(const TranslateFlags& f) {
+  HAT_RETURN_IF_ERROR(ConfigureThreads(f.decode.threads));
+  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(f.model));
+  HAT_ASSIGN_OR_RETURN(auto given, OptionalConfig(f.config_file));
+  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, ChooseConfig(model, given));
+  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+  std::vector<std::string> sources;
+  for (std::string line; std::getline(std::cin, line);) sources.push_back(line);
+  int truncated = 0;
+  HAT_ASSIGN_OR_RETURN(
+      std::vector<std::string> out,
+      Translate(sub, *model.subword, sources, ToTranslateOptions(f.decode), nullptr, &truncated));
+  for (const std::string& line : out) std::cout << line << "\n";
+  if (truncated > 0) {
+    std::cerr << "hatctl: warning: " << truncated
+              << " input line(s) were longer than the model's positions and were cut\n";
+  }
+  return absl::OkStatus();
+}
+
+// ---- bleu ----
+
+struct BleuFlags {
+  std::vector<std::string> refs;
+  std::string hyp;
+  std::string tokenize = "13a";
+  bool lowercase = false;
+  bool json = false;
+};
+
+absl::Status RunBleu(const BleuFlags& f) {
+  HAT_ASSIGN_OR_RETURN(BleuTokenize tokenize, ParseBleuTokenize(f.tokenize));
+  HAT_ASSIGN_OR_RETURN(std::vector<std::string> hyps, ReadLines(f.hyp));
+  std::vector<std::vector<std::string>> refs;
+  for (const std::string& path : f.refs) {
+    HAT_ASSIGN_OR_RETURN(std::vector<std::string> lines, ReadLines(path));
+    if (lines.size() != hyps.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " has ", lines.size(), " lines but ", f.hyp, " has ", hyps.size()));
+    }
+    refs.push_back(std::move(lines));
+  }
+  HAT_ASSIGN_OR_RETURN(BleuScore b, CorpusBleu(hyps, refs, {tokenize, f.lowercase}));
+  if (f.json) {
+    PrintJson({{"bleu", b.bleu},
+               {"precisions", b.precisions},
+               {"matches", b.matches},
+               {"totals", b.totals},
+               {"brevity_penalty", b.brevity_penalty},
+               {"hyp_len", b.hypothesis_length},
+               {"ref_len", b.reference_length},
+               {"sentences", b.sentences},
+               {"tokenize", f.tokenize},
+               {"lowercase", f.lowercase}});
+  } else {
+    // sacreBLEU's one-line form.
+    std::cout << absl::StrFormat(
+        "BLEU = %.2f %.1f/%.1f/%.1f/%.1f (BP = %.3f ratio = %.3f hyp_len = %d ref_len = %d)\n",
+        b.bleu, b.precisions[0], b.precisions[1], b.precisions[2], b.precisions[3],
+        b.brevity_penalty,
+        b.reference_length > 0 ? static_cast<double>(b.hypothesis_length) / b.reference_length : 0,
+        b.hypothesis_length, b.reference_length);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddNmtCommands(CLI::App& app, int* exit_code) {
+  CLI::App* data = app.add_subcommand("data", "Prepare parallel corpora (local)");
+  data->require_subcommand(1);
+  CLI::App* prepare = data->add_subcommand(
+      "prepare", "Train the joint BPE model and encode every split into the cache");
+  auto pf = std::make_shared<PrepareFlags>();
+  AddDataFlags(prepare, &pf->data, /*required=*/true);
+  prepare->add_flag("--json", pf->json, "Print JSON");
+  prepare->callback([pf, exit_code] { *exit_code = ReportError(RunPrepare(*pf)); });
+
+  CLI::App* supernet = app.add_subcommand("supernet", "Train SuperTransformers (local)");
+  supernet->require_subcommand(1);
+  CLI::App* strain = supernet->add_subcommand(
+      "train", "Train a SuperTransformer: one SubTransformer sampled per step (HAT)");
+  auto sf = std::make_shared<TrainFlags>();
+  strain->add_option("--space", sf->space, "Design space (built-in name or file)")
+      ->capture_default_str();
+  AddTrainFlags(strain, sf.get());
+  strain->callback([sf, exit_code] { *exit_code = ReportError(RunTrain(*sf, false)); });
+
+  CLI::App* subnet = app.add_subcommand("subnet", "Train and evaluate SubTransformers (local)");
+  subnet->require_subcommand(1);
+  CLI::App* btrain = subnet->add_subcommand("train", "Train one SubTransformer from scratch");
+  auto bf = std::make_shared<TrainFlags>();
+  btrain->add_option("--config", bf->config_file, "The SubTransformer (HAT YAML or hatfleet JSON)")
+      ->required();
+  btrain->add_option("--space", bf->space, "Its design space (default: the first that has it)");
+  bf->space.clear();
+  AddTrainFlags(btrain, bf.get());
+  btrain->callback([bf, exit_code] { *exit_code = ReportError(RunTrain(*bf, true)); });
+
+  CLI::App* eval = subnet->add_subcommand(
+      "eval", "Validation loss of a SubTransformer with inherited weights (and test BLEU)");
+  auto ef = std::make_shared<EvalFlags>();
+  eval->add_option("--supernet", ef->supernet, "Checkpoint file or run directory")->required();
+  eval->add_option("--config", ef->config_file,
+                   "The SubTransformer (default: the one a subnet run trained)");
+  eval->add_option("--data", ef->data, "Corpus directory (default: the one it was trained on)");
+  eval->add_option("--source-lang", ef->source_lang, "Source language (default: as trained)");
+  eval->add_option("--target-lang", ef->target_lang, "Target language (default: as trained)");
+  eval->add_option("--valid-sentences", ef->valid_sentences,
+                   "Fixed validation subset: the first N pairs (0: all)");
+  eval->add_option("--max-tokens", ef->max_tokens)->capture_default_str();
+  eval->add_flag("--bleu", ef->bleu, "Also translate the test split and score BLEU");
+  eval->add_option("--tokenize", ef->tokenize, "BLEU tokenisation: 13a or none")
+      ->capture_default_str();
+  eval->add_flag("--lowercase", ef->lowercase, "Case-insensitive BLEU");
+  AddDecodeFlags(eval, &ef->decode);
+  eval->add_flag("--json", ef->json, "Print JSON: valid_loss, valid_nll, valid_seconds, test_bleu");
+  eval->callback([ef, exit_code] { *exit_code = ReportError(RunEval(*ef)); });
+
+  CLI::App* translate = app.add_subcommand(
+      "translate", "Translate stdin line by line with a trained model (beam search)");
+  auto tf = std::make_shared<TranslateFlags>();
+  translate->add_option("--model", tf->model, "Checkpoint file or run directory")->required();
+  translate->add_option("--config", tf->config_file,
+                        "The SubTransformer (needed for a SuperTransformer checkpoint)");
+  AddDecodeFlags(translate, &tf->decode);
+  translate->callback([tf, exit_code] { *exit_code = ReportError(RunTranslate(*tf)); });
+
+  CLI::App* bleu = app.add_subcommand("bleu", "Corpus BLEU (sacreBLEU-compatible)");
+  auto bl = std::make_shared<BleuFlags>();
+  bleu->add_option("--ref", bl->refs, "Reference file (repeat for several references)")->required();
+  bleu->add_option("--hyp", bl->hyp, "Hypothesis file, line-aligned with the references")
+      ->required();
+  bleu->add_option("--tokenize", bl->tokenize, "13a (detokenised text) or none (tokenised)")
+      ->capture_default_str();
+  bleu->add_flag("--lowercase", bl->lowercase, "Case-insensitive");
+  bleu->add_flag("--json", bl->json, "Print JSON: bleu, precisions, brevity_penalty, lengths");
+  bleu->callback([bl, exit_code] { *exit_code = ReportError(RunBleu(*bl)); });
+}
+
+}  // namespace hat::cli

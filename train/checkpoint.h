@@ -1,0 +1,71 @@
+// Training checkpoints: the SuperTransformer's parameters, the optimizer state, the step, and
+// everything needed to use the weights without the training run: the design space, the trained
+// SubTransformer (when one config was trained), the subword model and the languages. A checkpoint
+// is one LibTorch archive, written atomically (temporary file, fsync, rename); loading checks the
+// format and every tensor's shape, so a truncated or corrupt file is refused with its name.
+//
+// A run directory holds checkpoint_<step>.pt files; the newest is the one to resume from, the last
+// N can be averaged into checkpoint_avg.pt.
+#ifndef HATFLEET_TRAIN_CHECKPOINT_H_
+#define HATFLEET_TRAIN_CHECKPOINT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/design_space.h"
+#include "common/subtransformer_config.h"
+
+namespace torch::optim {
+class Optimizer;
+}  // namespace torch::optim
+
+namespace hat {
+
+class SuperTransformer;
+
+inline constexpr char kCheckpointFormat[] = "hatfleet.checkpoint.v1";
+
+struct CheckpointInfo {
+  std::string kind;  // "supernet" or "subnet"
+  DesignSpace space;
+  std::optional<SubTransformerConfig> config;  // subnet: the SubTransformer trained
+  int64_t step = 0;
+  std::string subword_model;  // serialized SentencePiece model
+  std::string source_lang, target_lang;
+  std::string corpus_dir;    // the corpus it was trained on (the default for evaluation)
+  std::string options_json;  // the training options, for the record and for resume checks
+  int averaged_from = 0;     // > 0: the average of this many checkpoints (no optimizer state)
+};
+
+absl::Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info,
+                            const SuperTransformer& model,
+                            const torch::optim::Optimizer* optimizer);
+
+// The metadata only. DATA_LOSS for an unreadable, truncated or foreign file; FAILED_PRECONDITION
+// for another format version.
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path);
+
+// Copies the checkpoint's parameters into `model` (built from the same space) and, when given and
+// present, its optimizer state. DATA_LOSS naming the tensor when a shape differs or one is missing.
+absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
+                               torch::optim::Optimizer* optimizer);
+
+// checkpoint_<step>.pt in `dir`, oldest first (the average is not among them).
+std::vector<std::string> ListCheckpoints(const std::string& dir);
+std::string CheckpointPath(const std::string& dir, int64_t step);
+// A checkpoint file as given, or the newest checkpoint of a run directory (checkpoint_avg.pt when
+// `prefer_average` and it exists). NOT_FOUND when there is none.
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path, bool prefer_average = true);
+// Deletes all but the newest `keep` checkpoints of `dir`.
+absl::Status PruneCheckpoints(const std::string& dir, int keep);
+
+// Averages the parameters of `paths` (same space) into `out`. INVALID_ARGUMENT when they are
+// from different design spaces.
+absl::Status AverageCheckpoints(const std::vector<std::string>& paths, const std::string& out);
+
+}  // namespace hat
+
+#endif  // HATFLEET_TRAIN_CHECKPOINT_H_

@@ -1,0 +1,326 @@
+// The training loop; see trainer.h.
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/config_io.h"
+#include "common/design_space_io.h"
+#include "common/prng.h"
+#include "common/sampling.h"
+#include "common/status_macros.h"
+#include "engine/runtime.h"
+#include "engine/super_transformer.h"
+#include "engine/torch_status.h"
+#include "engine/transformer_forward.h"
+#include "train/checkpoint.h"
+#include "train/collate.h"
+#include "train/label_smoothed_loss.h"
+#include "train/validation.h"
+
+namespace hat {
+namespace {
+
+// Seeds derived from (seed, step, purpose), so that nothing depends on what ran before.
+uint64_t StepSeed(uint64_t seed, int64_t step, uint64_t purpose) {
+  Prng prng(seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(step) * 0xbf58476d1ce4e5b9ULL +
+            purpose);
+  return prng.Next();
+}
+
+absl::Status CheckResumable(const CheckpointInfo& info, const TrainOptions& options,
+                            const DesignSpace& space, const std::string& path) {
+  const std::string kind = options.config ? "subnet" : "supernet";
+  if (info.kind != kind) {
+    return absl::FailedPreconditionError(absl::StrCat(options.out_dir, " holds a ", info.kind,
+                                                      " run (", path, "), not a ", kind,
+                                                      " run: use another --out"));
+  }
+  if (!(info.space == space)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.out_dir, " holds a run of another design space (", path, "): use another --out"));
+  }
+  if (options.config &&
+      (!info.config || CanonicalKey(*info.config) != CanonicalKey(ActiveOnly(*options.config)))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.out_dir, " holds a run of another SubTransformer (", path, "): use another --out"));
+  }
+  if (info.averaged_from > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is an average, not resumable"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TrainOptions::Validate() const {
+  HAT_RETURN_IF_ERROR(space.Validate());
+  if (config) HAT_RETURN_IF_ERROR(ValidateConfig(*config, space));
+  auto bad = [](const std::string& what) { return absl::InvalidArgumentError(what); };
+  if (steps < 1) return bad(absl::StrCat("steps=", steps, ": must be at least 1"));
+  if (batching.max_tokens < 1) return bad("max_tokens must be at least 1");
+  if (label_smoothing < 0 || label_smoothing >= 1) return bad("label_smoothing must be in [0, 1)");
+  for (double p : {dropout, attention_dropout, activation_dropout}) {
+    if (p < 0 || p >= 1) return bad("dropout rates must be in [0, 1)");
+  }
+  if (clip_norm < 0) return bad("clip_norm must be >= 0");
+  if (threads < 1 || threads > 1024)
+    return bad(absl::StrCat("threads=", threads, ": must be in [1, 1024]"));
+  if (out_dir.empty()) return bad("an output directory is required");
+  if (save_every < 1) return bad("save_every must be at least 1");
+  if (keep_checkpoints < 1) return bad("keep_checkpoints must be at least 1");
+  if (average_last > keep_checkpoints) {
+    return bad(absl::StrCat("average_last=", average_last,
+                            " exceeds keep_checkpoints=", keep_checkpoints));
+  }
+  return schedule.Validate();
+}
+
+std::string TrainOptions::ToJson() const {
+  nlohmann::json j = {{"space", space.name},
+                      {"steps", steps},
+                      {"max_tokens", batching.max_tokens},
+                      {"schedule", schedule.KindName()},
+                      {"lr", schedule.peak_lr},
+                      {"warmup", schedule.warmup_steps},
+                      {"adam_betas", {adam_beta1, adam_beta2}},
+                      {"weight_decay", weight_decay},
+                      {"label_smoothing", label_smoothing},
+                      {"dropout", dropout},
+                      {"attention_dropout", attention_dropout},
+                      {"activation_dropout", activation_dropout},
+                      {"clip_norm", clip_norm},
+                      {"threads", threads},
+                      {"seed", seed}};
+  if (config) j["config"] = ConfigToJsonValue(*config);
+  return j.dump();
+}
+
+DesignSpace SpaceOfConfig(const SubTransformerConfig& config, const DesignSpace& base) {
+  DesignSpace space;
+  space.name = absl::StrCat(base.name, "/", CanonicalKey(config));
+  space.super = base.super;
+  const SubTransformerConfig active = ActiveOnly(config);
+  space.super.encoder_embed_dim = active.encoder.embed_dim;
+  space.super.decoder_embed_dim = active.decoder.embed_dim;
+  space.super.encoder_layers = active.encoder.layer_num;
+  space.super.decoder_layers = active.decoder.layer_num;
+  space.super.encoder_ffn_embed_dim =
+      *std::max_element(active.encoder.ffn_embed_dim.begin(), active.encoder.ffn_embed_dim.end());
+  space.super.decoder_ffn_embed_dim =
+      *std::max_element(active.decoder.ffn_embed_dim.begin(), active.decoder.ffn_embed_dim.end());
+  for (const GeneInfo& info : AllGenes()) {
+    std::vector<int> values;
+    if (info.per_layer) {
+      values = *active.List(info.gene);
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+    } else {
+      values = {*active.Scalar(info.gene)};
+    }
+    space.MutableChoices(info.gene) = values;
+  }
+  space.super.encoder_attention_heads = *std::max_element(
+      active.encoder.self_attention_heads.begin(), active.encoder.self_attention_heads.end());
+  int decoder_heads = 1;
+  for (const auto* list :
+       {&active.decoder.self_attention_heads, &active.decoder.ende_attention_heads}) {
+    decoder_heads = std::max(decoder_heads, *std::max_element(list->begin(), list->end()));
+  }
+  space.super.decoder_attention_heads = decoder_heads;
+  return space;
+}
+
+absl::StatusOr<TrainResult> TrainTransformer(
+    const TrainOptions& options, const PreparedCorpus& corpus,
+    const std::function<void(const TrainProgress&)>& report, int64_t report_every,
+    const std::atomic<bool>* stop) {
+  HAT_RETURN_IF_ERROR(options.Validate());
+  const DesignSpace space =
+      options.config ? SpaceOfConfig(*options.config, options.space) : options.space;
+  HAT_RETURN_IF_ERROR(Annotate(space.Validate(), "training space"));
+  if (corpus.subword->vocab_size() > space.super.vocab_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the subword model has ", corpus.subword->vocab_size(), " pieces but design space '",
+        options.space.name, "' has a vocabulary of ", space.super.vocab_size,
+        ": prepare the corpus with --vocab-size <= ", space.super.vocab_size));
+  }
+  HAT_RETURN_IF_ERROR(ConfigureThreads(options.threads));
+  std::error_code ec;
+  std::filesystem::create_directories(options.out_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", options.out_dir, ": ", ec.message()));
+  }
+
+  BatchingOptions batching = options.batching;
+  // Positions beyond the table cannot be embedded: such pairs are skipped, as fairseq does.
+  const int max_len = space.super.max_positions;
+  batching.max_length = batching.max_length > 0 ? std::min(batching.max_length, max_len) : max_len;
+  HAT_ASSIGN_OR_RETURN(BatchPlan plan, MakeBatches(corpus.train, batching, options.seed));
+  if (plan.batches.empty()) return absl::InvalidArgumentError("no training sentence fits");
+  HAT_ASSIGN_OR_RETURN(ValidationSet valid, MakeValidationSet(corpus.valid, options.valid_sentences,
+                                                              batching.max_tokens, max_len));
+  // The trained SubTransformer with its inactive layers dropped: the space-of-one has only the
+  // active ones.
+  const SubTransformerConfig fixed =
+      options.config ? ActiveOnly(*options.config) : SubTransformerConfig();
+  const SubTransformerConfig valid_config = options.config ? fixed : LargestConfig(space);
+
+  HAT_ASSIGN_OR_RETURN(std::shared_ptr<SuperTransformer> model,
+                       SuperTransformer::Create(space, options.seed));
+  CheckpointInfo info;
+  info.kind = options.config ? "subnet" : "supernet";
+  info.space = space;
+  if (options.config) info.config = fixed;
+  info.subword_model = corpus.subword->serialized();
+  info.source_lang = corpus.layout.source_lang;
+  info.target_lang = corpus.layout.target_lang;
+  info.corpus_dir = corpus.layout.dir;
+  info.options_json = options.ToJson();
+
+  return CallTorch("training", [&]() -> absl::StatusOr<TrainResult> {
+    torch::optim::Adam optimizer(model->parameters(),
+                                 torch::optim::AdamOptions(options.schedule.peak_lr)
+                                     .betas({options.adam_beta1, options.adam_beta2})
+                                     .eps(options.adam_eps)
+                                     .weight_decay(options.weight_decay));
+    TrainResult result;
+    result.skipped_too_long = plan.skipped_too_long;
+    const std::vector<std::string> existing = ListCheckpoints(options.out_dir);
+    if (!existing.empty()) {
+      HAT_ASSIGN_OR_RETURN(CheckpointInfo previous, ReadCheckpointInfo(existing.back()));
+      HAT_RETURN_IF_ERROR(CheckResumable(previous, options, space, existing.back()));
+      HAT_RETURN_IF_ERROR(RestoreCheckpoint(existing.back(), *model, &optimizer));
+      result.resumed_from = previous.step;
+    }
+    const int64_t num_batches = static_cast<int64_t>(plan.batches.size());
+    auto save = [&](int64_t step) -> absl::Status {
+      info.step = step;
+      const std::string path = CheckpointPath(options.out_dir, step);
+      HAT_RETURN_IF_ERROR(SaveCheckpoint(path, info, *model, &optimizer));
+      result.last_checkpoint = path;
+      return PruneCheckpoints(options.out_dir, options.keep_checkpoints);
+    };
+
+    const auto start = std::chrono::steady_clock::now();
+    auto seconds = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    int64_t tokens = 0;
+    double window_loss = 0, window_nll = 0;
+    int64_t window_tokens = 0;
+    std::vector<int> epoch_order;
+    int64_t epoch_of_order = -1;
+    const auto params = model->parameters();
+    int64_t step = result.resumed_from;
+    while (step < options.steps) {
+      if (stop != nullptr && stop->load()) {
+        HAT_RETURN_IF_ERROR(save(step));
+        return absl::CancelledError(
+            absl::StrCat("training stopped at step ", step, "; resume with the same command"));
+      }
+      const int64_t epoch = step / num_batches;
+      if (epoch != epoch_of_order) {
+        epoch_order = EpochOrder(static_cast<int>(num_batches), options.seed, epoch);
+        epoch_of_order = epoch;
+      }
+      const std::vector<int>& indices = plan.batches[epoch_order[step % num_batches]];
+      ++step;  // 1-based from here: the update being made
+      Prng sampler(StepSeed(options.seed, step, 1));
+      const SubTransformerConfig config = options.config ? fixed : SampleConfig(space, sampler);
+      at::manual_seed(StepSeed(options.seed, step, 2));
+      model->train();
+      HAT_ASSIGN_OR_RETURN(const SubTransformerWeights w, model->Slice(config));
+      ForwardOptions enc, dec;
+      enc.training = dec.training = true;
+      // HAT scales dropout by the sampled / super embed dim, except after encoder self-attention.
+      enc.dropout = options.dropout * config.encoder.embed_dim / space.super.encoder_embed_dim;
+      enc.encoder_attn_dropout = options.dropout;
+      dec.dropout = options.dropout * config.decoder.embed_dim / space.super.decoder_embed_dim;
+      enc.attention_dropout = dec.attention_dropout = options.attention_dropout;
+      enc.activation_dropout = dec.activation_dropout = options.activation_dropout;
+      const TrainingBatch batch = Collate(corpus.train, indices);
+      const EncoderOutput encoded = Encode(w, batch.source, enc);
+      const at::Tensor logits = DecodeAll(w, batch.prev_output, encoded, dec);
+      const LossSums sums =
+          LabelSmoothedLoss(logits, batch.target, options.label_smoothing, kPaddingIdx);
+      // A parameter the sampled SubTransformer does not use gets no gradient and no update.
+      for (const at::Tensor& p : params) {
+        if (p.grad().defined()) p.mutable_grad() = at::Tensor();
+      }
+      (sums.loss / static_cast<double>(batch.target_tokens)).backward();
+      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
+      const double lr = options.schedule.At(step);
+      for (auto& group : optimizer.param_groups()) {
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      }
+      optimizer.step();
+      const double loss = sums.loss.item<double>();
+      if (!std::isfinite(loss)) {
+        return absl::InternalError(absl::StrCat("training diverged at step ", step, " (loss ", loss,
+                                                "); lower --lr or set --clip-norm"));
+      }
+      window_loss += loss;
+      window_nll += sums.nll.item<double>();
+      window_tokens += batch.target_tokens;
+      tokens += batch.source.ne(kPaddingIdx).sum().item<int64_t>() + batch.target_tokens;
+      ++result.steps_run;
+      result.final_loss = loss / static_cast<double>(batch.target_tokens);
+
+      const bool last = step == options.steps;
+      if (step % options.save_every == 0 || last) HAT_RETURN_IF_ERROR(save(step));
+      const bool validate = last || (options.valid_every > 0 && step % options.valid_every == 0);
+      double valid_loss = -1;
+      if (validate) {
+        model->eval();
+        HAT_ASSIGN_OR_RETURN(ValidationResult v,
+                             ValidationLoss(*model, valid_config, valid, options.label_smoothing));
+        valid_loss = v.loss;
+        result.valid_loss = v.loss;
+        result.valid_nll = v.nll;
+      }
+      if (report && (step % report_every == 0 || last || validate)) {
+        TrainProgress p;
+        p.step = step;
+        p.total_steps = options.steps;
+        p.loss = window_tokens > 0 ? window_loss / static_cast<double>(window_tokens) : 0;
+        p.nll = window_tokens > 0 ? window_nll / static_cast<double>(window_tokens) : 0;
+        p.lr = lr;
+        p.elapsed_s = seconds();
+        p.tokens_per_s = static_cast<double>(tokens) / std::max(p.elapsed_s, 1e-9);
+        p.eta_s = p.elapsed_s / static_cast<double>(result.steps_run) *
+                  static_cast<double>(options.steps - step);
+        p.valid_loss = valid_loss;
+        p.resumed_from = result.resumed_from;
+        report(p);
+        window_loss = window_nll = 0;
+        window_tokens = 0;
+      }
+    }
+    result.final_step = step;
+    result.seconds = seconds();
+    result.tokens_per_s = static_cast<double>(tokens) / std::max(result.seconds, 1e-9);
+    if (result.last_checkpoint.empty()) {
+      const std::vector<std::string> all = ListCheckpoints(options.out_dir);
+      if (!all.empty()) result.last_checkpoint = all.back();
+    }
+    if (options.average_last > 1) {
+      std::vector<std::string> all = ListCheckpoints(options.out_dir);
+      if (all.size() > static_cast<size_t>(options.average_last)) {
+        all.erase(all.begin(), all.end() - options.average_last);
+      }
+      result.averaged_checkpoint = options.out_dir + "/checkpoint_avg.pt";
+      HAT_RETURN_IF_ERROR(AverageCheckpoints(all, result.averaged_checkpoint));
+    }
+    return result;
+  });
+}
+
+}  // namespace hat
