@@ -41,11 +41,11 @@ struct DataFlags {
   std::string cache;
 };
 
-void AddDataFlags(CLI::App* cmd, DataFlags* d, bool required) {
-  auto* opt = cmd->add_option("--data", d->data,
-                              "Parallel corpus directory: <split>.<lang>[.gz] files and an "
-                              "optional corpus.json (see docs/TRAINING.md)");
-  if (required) opt->required();
+void AddDataFlags(CLI::App* cmd, DataFlags* d) {
+  cmd->add_option("--data", d->data,
+                  "Parallel corpus directory: <split>.<lang>[.gz] files and an optional "
+                  "corpus.json (see docs/TRAINING.md)")
+      ->required();
   cmd->add_option("--source-lang", d->source_lang,
                   "Source language (default: corpus.json's first)");
   cmd->add_option("--target-lang", d->target_lang,
@@ -133,7 +133,7 @@ struct TrainFlags {
 };
 
 void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
-  AddDataFlags(cmd, &f->data, /*required=*/true);
+  AddDataFlags(cmd, &f->data);
   cmd->add_option("--out", f->out, "Run directory: checkpoints go here; an existing run resumes")
       ->required();
   cmd->add_option("--steps", f->steps, "Total updates")->capture_default_str();
@@ -419,7 +419,7 @@ void AddNmtCommands(CLI::App& app, int* exit_code) {
   CLI::App* prepare = data->add_subcommand(
       "prepare", "Train the joint BPE model and encode every split into the cache");
   auto pf = std::make_shared<PrepareFlags>();
-  AddDataFlags(prepare, &pf->data, /*required=*/true);
+  AddDataFlags(prepare, &pf->data);
   prepare->add_flag("--json", pf->json, "Print JSON");
   prepare->callback([pf, exit_code] { *exit_code = ReportError(RunPrepare(*pf)); });
 

@@ -64,6 +64,28 @@ TEST(LabelSmoothedLossTest, HandComputedValuesAndPaddingIgnored) {
               0.8 * std::log(4.0 / 3) + 0.1 * (std::log(4.0 / 3) + std::log(4.0)), 1e-6);
 }
 
+TEST(LabelSmoothedLossTest, GradientEqualsAutogradOfTheDefinition) {
+  torch::manual_seed(5);
+  const at::Tensor logits = torch::randn({2, 5, 7}, torch::requires_grad());
+  at::Tensor target = torch::randint(0, 7, {2, 5}, torch::kLong);
+  target.index_put_({0, 4}, 1);  // padding
+  target.index_put_({1, 0}, 1);
+  const double eps = 0.1;
+  const LossSums fast = LabelSmoothedLoss(logits, target, eps, 1);
+  const at::Tensor fast_grad = torch::autograd::grad({fast.loss * 0.5}, {logits})[0];
+  // The definition, through autograd.
+  const at::Tensor lprobs = torch::log_softmax(logits, -1);
+  const at::Tensor keep = target.ne(1);
+  const at::Tensor nll = -lprobs.gather(-1, target.unsqueeze(-1)).squeeze(-1).masked_fill(~keep, 0);
+  const at::Tensor smooth = -lprobs.sum(-1).masked_fill(~keep, 0);
+  const at::Tensor reference = (1 - eps) * nll.sum() + eps / 7 * smooth.sum();
+  const at::Tensor reference_grad = torch::autograd::grad({reference * 0.5}, {logits})[0];
+  EXPECT_NEAR(fast.loss.item<double>(), reference.item<double>(), 1e-5);
+  EXPECT_NEAR(fast.nll.item<double>(), nll.sum().item<double>(), 1e-5);
+  EXPECT_TRUE(fast_grad.allclose(reference_grad, 1e-5, 1e-6));
+  EXPECT_TRUE(fast_grad[0][4].abs().sum().item<double>() == 0) << "padding gets no gradient";
+}
+
 TEST(CollateTest, PadsAndShiftsTheTargetForTeacherForcing) {
   EncodedSplit split;
   split.source = {{10, 11, 2}, {12, 2}};
