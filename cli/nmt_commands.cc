@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/cli_output.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
@@ -264,10 +265,25 @@ TranslateOptions ToTranslateOptions(const DecodeFlags& d) {
   return t;
 }
 
-absl::StatusOr<std::optional<SubTransformerConfig>> OptionalConfig(const std::string& file) {
-  if (file.empty()) return std::optional<SubTransformerConfig>();
-  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(file));
-  return std::optional<SubTransformerConfig>(parsed.config);
+// A trained model and the SubTransformer to run on it: `config_file`'s, or the one a subnet run
+// trained. Fixes the thread count first.
+struct ModelAndConfig {
+  TrainedModel model;
+  SubTransformerConfig config;
+};
+
+absl::StatusOr<ModelAndConfig> LoadModelAndConfig(const std::string& checkpoint,
+                                                  const std::string& config_file, int threads) {
+  HAT_RETURN_IF_ERROR(ConfigureThreads(threads));
+  ModelAndConfig out;
+  HAT_ASSIGN_OR_RETURN(out.model, LoadTrainedModel(checkpoint));
+  std::optional<SubTransformerConfig> given;
+  if (!config_file.empty()) {
+    HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(config_file));
+    given = parsed.config;
+  }
+  HAT_ASSIGN_OR_RETURN(out.config, ChooseConfig(out.model, given));
+  return out;
 }
 
 struct EvalFlags {
@@ -285,10 +301,10 @@ struct EvalFlags {
 };
 
 absl::Status RunEval(const EvalFlags& f) {
-  HAT_RETURN_IF_ERROR(ConfigureThreads(f.decode.threads));
-  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(f.supernet));
-  HAT_ASSIGN_OR_RETURN(auto given, OptionalConfig(f.config_file));
-  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, ChooseConfig(model, given));
+  HAT_ASSIGN_OR_RETURN(ModelAndConfig loaded,
+                       LoadModelAndConfig(f.supernet, f.config_file, f.decode.threads));
+  const TrainedModel& model = loaded.model;
+  const SubTransformerConfig& config = loaded.config;
   // The corpus and direction the model was trained on, unless given; encoded with the model's
   // own subword model.
   const std::string dir = f.data.empty() ? model.info.corpus_dir : f.data;
@@ -346,11 +362,10 @@ struct TranslateFlags {
 };
 
 absl::Status RunTranslate(const TranslateFlags& f) {
-  HAT_RETURN_IF_ERROR(ConfigureThreads(f.decode.threads));
-  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(f.model));
-  HAT_ASSIGN_OR_RETURN(auto given, OptionalConfig(f.config_file));
-  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, ChooseConfig(model, given));
-  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+  HAT_ASSIGN_OR_RETURN(ModelAndConfig loaded,
+                       LoadModelAndConfig(f.model, f.config_file, f.decode.threads));
+  const TrainedModel& model = loaded.model;
+  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, loaded.config));
   std::vector<std::string> sources;
   for (std::string line; std::getline(std::cin, line);) sources.push_back(line);
   int truncated = 0;
@@ -381,13 +396,15 @@ absl::Status RunBleu(const BleuFlags& f) {
   std::vector<std::vector<std::string>> refs;
   for (const std::string& path : f.refs) {
     HAT_ASSIGN_OR_RETURN(std::vector<std::string> lines, ReadLines(path));
-    if (lines.size() != hyps.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, " has ", lines.size(), " lines but ", f.hyp, " has ", hyps.size()));
-    }
     refs.push_back(std::move(lines));
   }
-  HAT_ASSIGN_OR_RETURN(BleuScore b, CorpusBleu(hyps, refs, {tokenize, f.lowercase}));
+  // CorpusBleu checks the line alignment; the files are named here.
+  const absl::StatusOr<BleuScore> scored = CorpusBleu(hyps, refs, {tokenize, f.lowercase});
+  if (!scored.ok()) {
+    return Annotate(scored.status(),
+                    absl::StrCat("--hyp ", f.hyp, " against --ref ", absl::StrJoin(f.refs, ", ")));
+  }
+  const BleuScore& b = *scored;
   if (f.json) {
     PrintJson({{"bleu", b.bleu},
                {"precisions", b.precisions},
