@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/median.h"
 #include "predictor/accuracy.h"
 #include "predictor/active_sampling.h"
 #include "predictor/latency_records.h"
@@ -57,11 +58,6 @@ Score Evaluate(const LatencyDataset& d, const std::vector<int>& measured,
   for (const LatencyPrediction& x : *predictions) predicted.push_back(x.latency_ms);
   const AccuracyMetrics m = ComputeAccuracy(predicted, actual);
   return {m.mape_pct, m.rmse_ms};
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/builtin_spaces.h"
+#include "common/median.h"
 #include "common/sampling.h"
 #include "engine/latency_workload.h"
 #include "engine/runtime.h"
@@ -30,10 +31,7 @@
 
 namespace {
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+using hat::Median;
 
 // The bare loop: warm-ups, then `runs` timed iterations of encoder + decoder, median in ms.
 double BareLoopMs(const hat::SubTransformer& model, const hat::MeasurementProtocol& p, int runs) {

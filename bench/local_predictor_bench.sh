@@ -5,16 +5,20 @@
 #
 #   bench/local_predictor_bench.sh [OUT_DIR]     (default: bench/results/predictor-<date>)
 #
-# Environment: SAMPLES (default 350 configs of hat-wmt14-en-de; ~7 s each here), SEEDS (1..5),
-# TRAIN_ROWS (default 300: the goal is under 2% test MAPE from at most 300 training configs).
-# Steps: hat-server --local-agent on a fresh data directory; a latency-dataset job with the
-# default (adaptive) protocol and 2 warm-ups; the dataset exported as full JSON lines
-# (OUT_DIR/local-cpu.jsonl); `hatctl predictor fit --format full` for both models and each seed
-# (OUT_DIR/local_fits.jsonl); the summary table.
+# Environment: SAMPLES (default 240 configs of hat-wmt14-en-de), REPEATS (default 3: every
+# config measured 3 times, pass by pass, each pass in its own order), RUNS (default 6 timed
+# runs per measurement, after 1 warm-up), SEEDS (1..5), TRAIN_ROWS (default 300: the goal is
+# under 2% test MAPE from at most 300 training configs). ~4.3 s per measurement here.
+# Steps: hat-server --local-agent on a fresh data directory; a latency-dataset job; the dataset
+# exported as full JSON lines (OUT_DIR/local-cpu.jsonl, one line per measurement); then
+# `hatctl predictor fit --format full` for both models and each seed, with the host-drift
+# correction and without it (OUT_DIR/local_fits.jsonl); the summary tables.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/bench/results/predictor-$(date +%Y%m%d)}"
-SAMPLES="${SAMPLES:-350}"
+SAMPLES="${SAMPLES:-240}"
+REPEATS="${REPEATS:-3}"
+RUNS="${RUNS:-6}"
 SEEDS="${SEEDS:-1 2 3 4 5}"
 TRAIN_ROWS="${TRAIN_ROWS:-300}"
 BIN="$ROOT/build/bin"
@@ -30,20 +34,23 @@ if [[ ! -s "$OUT/local-cpu.jsonl" ]]; then
   export HAT_SERVER="127.0.0.1:$(cat "$WORK/port")"
   export HAT_TOKEN="$(cat "$WORK/data/admin.token")"
   JOB="$("$BIN/hatctl" jobs submit latency-dataset --space hat-wmt14-en-de \
-    --device-class local-cpu --samples "$SAMPLES" --seed 11 --protocol default --warmup 2)"
+    --device-class local-cpu --samples "$SAMPLES" --seed 11 --protocol default --runs "$RUNS" \
+    --warmup 1 --repeats "$REPEATS")"
   "$BIN/hatctl" jobs watch "$JOB" >&2
   "$BIN/hatctl" dataset export --device-class local-cpu --format full --out "$OUT/local-cpu.jsonl"
   "$BIN/hatctl" agents list --json > "$OUT/local-agent.json"
 fi
 
 : > "$OUT/local_fits.jsonl"
-for seed in $SEEDS; do
-  for model in default hat-mlp; do
-    echo "== local-cpu seed $seed $model" >&2
-    "$BIN/hatctl" predictor fit --data "$OUT/local-cpu.jsonl" --format full --model "$model" \
-      --lat-norm 500 --seed "$seed" --train-rows "$TRAIN_ROWS" --json \
-      | python3 -c 'import json,sys; r=json.load(sys.stdin); r["device"]="local-cpu"; print(json.dumps(r, sort_keys=True))' \
-      >> "$OUT/local_fits.jsonl"
+for drift in drift-correction no-drift-correction; do
+  for seed in $SEEDS; do
+    for model in default hat-mlp; do
+      echo "== local-cpu $drift seed $seed $model" >&2
+      "$BIN/hatctl" predictor fit --data "$OUT/local-cpu.jsonl" --format full --model "$model" \
+        --lat-norm 500 --seed "$seed" --train-rows "$TRAIN_ROWS" "--$drift" --json \
+        | python3 -c 'import json,sys; r=json.load(sys.stdin); r["device"]="local-cpu-'"$drift"'"; print(json.dumps(r, sort_keys=True))' \
+        >> "$OUT/local_fits.jsonl"
+    done
   done
 done
 "$ROOT/bench/summarize_predictor.py" "$OUT/local_fits.jsonl"

@@ -17,6 +17,7 @@
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "predictor/latency_predictor.h"
+#include "predictor/repeated_measurements.h"
 
 namespace hat::cli {
 namespace {
@@ -35,16 +36,24 @@ struct FitOptions {
   double lat_norm = 0;
   int steps = 0;
   bool early_stopping = false;
+  bool drift_correction = true;
   bool json = false;
 };
 
 nlohmann::json AccuracyToJson(const v1::PredictorAccuracy& a) {
-  return {{"train_rows", a.train_rows()},       {"valid_rows", a.valid_rows()},
-          {"test_rows", a.test_rows()},         {"outliers_dropped", a.outliers_dropped()},
-          {"valid_rmse_ms", a.valid_rmse_ms()}, {"test_rmse_ms", a.test_rmse_ms()},
-          {"test_mape_pct", a.test_mape_pct()}, {"test_kendall_tau", a.test_kendall_tau()},
-          {"within_5pct", a.within_5pct()},     {"within_10pct", a.within_10pct()},
-          {"fit_seconds", a.fit_seconds()}};
+  return {{"train_rows", a.train_rows()},
+          {"valid_rows", a.valid_rows()},
+          {"test_rows", a.test_rows()},
+          {"outliers_dropped", a.outliers_dropped()},
+          {"valid_rmse_ms", a.valid_rmse_ms()},
+          {"test_rmse_ms", a.test_rmse_ms()},
+          {"test_mape_pct", a.test_mape_pct()},
+          {"test_kendall_tau", a.test_kendall_tau()},
+          {"within_5pct", a.within_5pct()},
+          {"within_10pct", a.within_10pct()},
+          {"fit_seconds", a.fit_seconds()},
+          {"measurements", a.measurements()},
+          {"drift_corrected", a.drift_corrected()}};
 }
 
 absl::Status RunFit(const FitOptions& o) {
@@ -53,6 +62,10 @@ absl::Status RunFit(const FitOptions& o) {
   HAT_ASSIGN_OR_RETURN(v1::PredictorModelKind model, ParsePredictorModel(o.model));
   HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
   HAT_ASSIGN_OR_RETURN(LatencyDataset dataset, LoadLatencyDataset(o.data, format));
+  // One row per config before the split: repeats of a config never straddle train and test.
+  RepeatedMeasurementOptions repeat_options;
+  repeat_options.correct_host_drift = o.drift_correction;
+  CombineRepeatedMeasurements(&dataset, repeat_options);
 
   LatencyPredictorOptions options;
   options.model = model;
@@ -108,9 +121,10 @@ absl::Status RunFit(const FitOptions& o) {
     return absl::OkStatus();
   }
   std::cout << absl::StrFormat(
-      "%s on %s: %d rows (train %d, valid %d, test %d; %d outliers left out), fit in %.2f s\n",
-      PredictorModelName(model), o.data, dataset.rows.size(), a.train_rows(), a.valid_rows(),
-      a.test_rows(), a.outliers_dropped(), a.fit_seconds());
+      "%s on %s: %d rows from %d measurements (%d corrected for host drift; train %d, valid %d, "
+      "test %d; %d outliers left out), fit in %.2f s\n",
+      PredictorModelName(model), o.data, dataset.rows.size(), a.measurements(), a.drift_corrected(),
+      a.train_rows(), a.valid_rows(), a.test_rows(), a.outliers_dropped(), a.fit_seconds());
   std::cout << absl::StrFormat(
       "test: RMSE %.2f ms, MAPE %.2f%%, Kendall tau %.3f, within 5%% %.1f%%, within 10%% %.1f%%\n",
       a.test_rmse_ms(), a.test_mape_pct(), a.test_kendall_tau(), a.within_5pct(), a.within_10pct());
@@ -193,6 +207,9 @@ void AddPredictorCommands(CLI::App& app, int* exit_code) {
   fit->add_option("--steps", f->steps, "hat-mlp: training steps (HAT: 5000)");
   fit->add_flag("--early-stopping", f->early_stopping,
                 "hat-mlp: keep the weights with the lowest validation loss");
+  fit->add_flag("--drift-correction,!--no-drift-correction", f->drift_correction,
+                "full format, configs measured more than once: divide each measurement by the "
+                "host's drift that the repeats show (default on; a no-op without repeats)");
   fit->add_flag("--json", f->json,
                 "Print JSON: test_rmse_ms, test_mape_pct, test_kendall_tau, within_5pct, "
                 "within_10pct, fit_seconds, row counts");

@@ -52,6 +52,7 @@ struct RemoteOptions {
   int train_rows = 0;
   int64_t version = 0;
   std::string strategy = "random";
+  int repeats = 1;
 };
 
 void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
@@ -196,6 +197,7 @@ absl::Status Submit(const RemoteOptions& o) {
   spec->set_device_class(o.device_class);
   spec->set_num_configs(o.samples);
   spec->set_seed(o.seed);
+  spec->set_repeats(o.repeats);  // the server checks the range and the strategy
   if (o.strategy == "random") {
     spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_RANDOM);
   } else if (o.strategy == "uncertainty") {
@@ -419,6 +421,11 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
       ->add_option("--strategy", o->strategy,
                    "random (uniform samples, HAT) or uncertainty (after a random fifth, "
                    "half of each batch where the predictor is least sure)")
+      ->capture_default_str();
+  dataset_job
+      ->add_option("--repeats", o->repeats,
+                   "Measure every config this many times, pass by pass (random strategy); "
+                   "predictor fits combine the repeats and remove the host drift they show")
       ->capture_default_str();
   dataset_job->add_option("--runs", o->runs, "Fixed number of timed runs per config");
   dataset_job->add_option("--warmup", o->warmup, "Warm-up runs per config");

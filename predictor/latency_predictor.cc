@@ -102,6 +102,8 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
   std::vector<double> y(dataset.rows.size());
   for (size_t i = 0; i < y.size(); ++i) y[i] = dataset.rows[i].total_ms();
   v1::PredictorAccuracy* accuracy = proto.mutable_accuracy();
+  accuracy->set_measurements(dataset.measurements);
+  accuracy->set_drift_corrected(dataset.drift_corrected);
 
   if (options.model == v1::PREDICTOR_MODEL_COST_LINEAR) {
     FeatureRows x(dataset.rows.size());

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/config_io.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -118,6 +119,18 @@ absl::StatusOr<LatencyDataset> ParseFullJsonLines(const std::string& text,
     const char* statistic = hat_preset ? "trimmed_mean_ms" : "median_ms";
     LatencyRecord record;
     record.hat_features = HatFeatures(parsed->config);
+    record.config_key = CanonicalKey(parsed->config);
+    if (row.contains("started_at") && row["started_at"].is_string()) {
+      absl::Time started;
+      std::string error;
+      if (!absl::ParseTime(absl::RFC3339_full, row["started_at"].get<std::string>(), &started,
+                           &error)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": started_at='", row["started_at"].get<std::string>().substr(0, 40),
+            "' is not an RFC 3339 time: ", error));
+      }
+      record.started_at_ms = absl::ToUnixMillis(started);
+    }
     for (auto [key, out] : {std::pair<const char*, double*>{"encoder", &record.encoder_ms},
                             std::pair<const char*, double*>{"decoder", &record.decoder_ms}}) {
       const nlohmann::json& stats = row[key];

@@ -1,4 +1,5 @@
-// Latency datasets for predictor training: one row per measured SubTransformer.
+// Latency datasets for predictor training: one row per measurement as read (a config measured
+// several times appears several times; CombineRepeatedMeasurements makes it one row).
 //
 // Two file formats are read:
 //   - HAT's CSV (`hat-csv`): the 10 HAT feature columns, then latency_mean_encoder,
@@ -10,6 +11,7 @@
 #define HATFLEET_PREDICTOR_LATENCY_RECORDS_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,15 +21,24 @@
 
 namespace hat {
 
+// One measurement (or, after CombineRepeatedMeasurements, one config).
 struct LatencyRecord {
   std::array<double, kNumHatFeatures> hat_features{};
   double encoder_ms = 0;
   double decoder_ms = 0;
   double total_ms() const { return encoder_ms + decoder_ms; }
+  // The config's canonical key and when its measurement started (Unix ms); empty and 0 where
+  // the source does not say (HAT's CSV). Repeated measurements are recognised by the key.
+  std::string config_key;
+  int64_t started_at_ms = 0;
 };
 
 struct LatencyDataset {
   std::vector<LatencyRecord> rows;
+  // Set by CombineRepeatedMeasurements (predictor/repeated_measurements.h): the measurements
+  // the rows came from, and how many of them were corrected for host drift.
+  int measurements = 0;
+  int drift_corrected = 0;
   // The measured workload, when the file says (full format); HAT's CSV does not record it.
   bool has_shape = false;
   CostShape shape;

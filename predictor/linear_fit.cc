@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/median.h"
 #include "common/prng.h"
 #include "common/status_macros.h"
 
@@ -38,15 +39,6 @@ absl::StatusOr<std::vector<double>> SolveSpd(std::vector<double> a, std::vector<
     b[i] /= a[i * n + i];
   }
   return b;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  double m = v[mid];
-  if (v.size() % 2 == 0) m = (m + *std::max_element(v.begin(), v.begin() + mid)) / 2;
-  return m;
 }
 
 double Rmse(const LinearModel& model, const FeatureRows& z, const std::vector<double>& y,

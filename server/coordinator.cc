@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/builtin_spaces.h"
+#include "common/prng.h"
 #include "common/proto_conversions.h"
 #include "common/sampling.h"
 #include "common/status_macros.h"
@@ -684,6 +686,23 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
     }
     space = *builtin;
   }
+  if (spec.repeats() < 0 || spec.repeats() > kMaxMeasurementRepeats) {
+    return absl::InvalidArgumentError(absl::StrCat("latency_dataset.repeats=", spec.repeats(),
+                                                   ": must be in [0, ", kMaxMeasurementRepeats,
+                                                   "] (0 or 1: measure each config once)"));
+  }
+  const int repeats = std::max(1, spec.repeats());
+  if (active && repeats > 1) {
+    return absl::InvalidArgumentError(
+        "latency_dataset.repeats > 1 with strategy=UNCERTAINTY: uncertainty sampling measures "
+        "each config once; use strategy=RANDOM to repeat measurements");
+  }
+  const int64_t requested = spec.configs_size() > 0 ? spec.configs_size() : spec.num_configs();
+  if (repeats > 1 && requested * repeats > options_.max_configs_per_job) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "latency_dataset: ", requested, " configs x ", repeats, " repeats = ", requested * repeats,
+        " measurements, more than ", options_.max_configs_per_job, " per job"));
+  }
   HAT_ASSIGN_OR_RETURN(MeasurementProtocol protocol, FromProto(spec.protocol()));
   std::vector<SubTransformerConfig> configs;
   if (spec.configs_size() > 0) {
@@ -707,6 +726,19 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
     // Uncertainty sampling starts with a random batch; AdvanceActiveSampling adds the rest.
     configs = SampleConfigs(
         space, active ? InitialSampleSize(spec.num_configs()) : spec.num_configs(), spec.seed());
+  }
+  // Pass by pass, each later pass in its own seeded order: a config's repeats are about a pass
+  // apart in time, and its neighbours in time differ from pass to pass. With one order for all
+  // passes, a config and its neighbours would share every moment of the host's drift, and the
+  // drift could not be told apart from their latencies (predictor/repeated_measurements.h).
+  const size_t distinct = configs.size();
+  configs.reserve(distinct * repeats);
+  std::vector<size_t> order(distinct);
+  std::iota(order.begin(), order.end(), size_t{0});
+  Prng pass_order(spec.seed() ^ 0x9e3779b97f4a7c15ULL);
+  for (int pass = 1; pass < repeats; ++pass) {
+    for (size_t i = distinct; i > 1; --i) std::swap(order[i - 1], order[pass_order.Uniform(i)]);
+    for (size_t i : order) configs.push_back(configs[i]);
   }
 
   std::lock_guard<std::mutex> lock(mu_);

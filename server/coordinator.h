@@ -38,6 +38,9 @@
 
 namespace hat {
 
+// Most measurements of one config a latency-dataset job may ask for (its `repeats`).
+inline constexpr int kMaxMeasurementRepeats = 20;
+
 struct CoordinatorOptions {
   int64_t heartbeat_interval_ms = 5000;
   int64_t lost_after_ms = 20000;       // no heartbeat this long: agent LOST, lease expired

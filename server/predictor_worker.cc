@@ -8,6 +8,8 @@
 #include "common/status_macros.h"
 #include "measure/measure_proto.h"
 #include "predictor/latency_predictor.h"
+#include "predictor/repeated_measurements.h"
+#include "server/dataset_export.h"
 
 namespace hat {
 namespace {
@@ -24,15 +26,6 @@ std::string Describe(const CostWorkload& w) {
 }
 
 }  // namespace
-
-absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult& r) {
-  HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, FromProto(r.config().config()));
-  LatencyRecord record;
-  record.hat_features = HatFeatures(config);
-  record.encoder_ms = ReportedLatencyMs(r.encoder(), r.protocol().preset());
-  record.decoder_ms = ReportedLatencyMs(r.decoder(), r.protocol().preset());
-  return record;
-}
 
 absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
                                                    const v1::PredictorTrainingJobSpec& spec,
@@ -73,6 +66,9 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
     HAT_ASSIGN_OR_RETURN(LatencyRecord record, RecordFromMeasurement(r));
     dataset.rows.push_back(record);
   }
+  // One row per config (a config measured twice must not sit in both train and test), after
+  // removing the host drift its repeats show.
+  CombineRepeatedMeasurements(&dataset);
   LatencyPredictorOptions options;
   HAT_ASSIGN_OR_RETURN(options.model, ParsePredictorModel(spec.model()));
   options.seed = spec.seed();

@@ -20,10 +20,6 @@ namespace hat {
 // to collect more: 10% of them are held out for the accuracy report.
 inline constexpr int kMinPredictorMeasurements = 10;
 
-// A stored measurement as a predictor's training row (HAT's features of its config, encoder and
-// decoder by the protocol's statistic).
-absl::StatusOr<LatencyRecord> RecordFromMeasurement(const v1::MeasurementResult& measurement);
-
 // Trains what `spec` asks for on the stored measurements of its device class. Every measurement
 // must come from the same workload (the space's qkv dim and vocabulary, the protocol's source
 // tokens, decoder steps and beam): FAILED_PRECONDITION names the jobs that differ.

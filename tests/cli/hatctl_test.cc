@@ -257,6 +257,64 @@ TEST(HatctlPredictorTest, FitsHatsXeonDatasetAndPredictsFromTheSavedFile) {
   EXPECT_NEAR(nlohmann::json::parse(one.out)["configs"][0]["latency_ms"].get<double>(), 137.9, 30);
 }
 
+// A full-format dataset (what `hatctl dataset export --format full` writes): 18 configs, each
+// measured twice, one pass after the other, 5 s apart, on a host 4% slower in the second pass.
+std::string RepeatedFullDataset() {
+  std::string out;
+  int second = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int layers = 1; layers <= 6; ++layers) {
+      for (int ffn : {1024, 2048, 3072}) {
+        const double decoder_ms = (20.0 * layers + 0.01 * ffn * layers) * (pass ? 1.04 : 1.0);
+        nlohmann::json row = {
+            {"config",
+             {{"encoder",
+               {{"encoder_embed_dim", 512},
+                {"encoder_layer_num", 6},
+                {"encoder_ffn_embed_dim", std::vector<int>(6, 2048)},
+                {"encoder_self_attention_heads", std::vector<int>(6, 8)}}},
+              {"decoder",
+               {{"decoder_embed_dim", 512},
+                {"decoder_layer_num", layers},
+                {"decoder_ffn_embed_dim", std::vector<int>(6, ffn)},
+                {"decoder_self_attention_heads", std::vector<int>(6, 8)},
+                {"decoder_ende_attention_heads", std::vector<int>(6, 8)},
+                {"decoder_arbitrary_ende_attn", std::vector<int>(6, -1)}}}}},
+            {"encoder", {{"median_ms", 30.0 * (pass ? 1.04 : 1.0)}}},
+            {"decoder", {{"median_ms", decoder_ms}}},
+            {"protocol",
+             {{"preset", "PROTOCOL_PRESET_ADAPTIVE"},
+              {"source_tokens", 30},
+              {"decoder_steps", 30},
+              {"beam", 5}}},
+            {"started_at", "2026-11-29T12:" + std::string(second / 60 < 10 ? "0" : "") +
+                               std::to_string(second / 60) + ":" + (second % 60 < 10 ? "0" : "") +
+                               std::to_string(second % 60) + "Z"}};
+        second += 5;
+        out += row.dump() + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+TEST(HatctlPredictorTest, RepeatedMeasurementsAreOneRowPerConfig) {
+  hat::testing::TempDir dir;
+  const std::string data = dir.File("repeats.jsonl");
+  std::ofstream(data) << RepeatedFullDataset();
+  const RunResult fit = Hatctl("predictor fit --data " + Quote(data) + " --format full --json");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const nlohmann::json f = nlohmann::json::parse(fit.out);
+  EXPECT_EQ(f["measurements"], 36);
+  EXPECT_EQ(f["rows"], 18);  // never the same config in train and test
+  EXPECT_EQ(f["drift_corrected"], 36);
+  const RunResult off =
+      Hatctl("predictor fit --data " + Quote(data) + " --format full --no-drift-correction --json");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(nlohmann::json::parse(off.out)["drift_corrected"], 0);
+  EXPECT_EQ(nlohmann::json::parse(off.out)["rows"], 18);
+}
+
 TEST(HatctlPredictorTest, BadInputGetsAClearError) {
   hat::testing::TempDir dir;
   RunResult r = Hatctl("predictor fit --data " + Quote(kXeonLatency) + " --format csv");

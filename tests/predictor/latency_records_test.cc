@@ -69,7 +69,8 @@ TEST(HatCsvTest, ReadsHatsPublishedDatasets) {
 }
 
 // One line of `hatctl dataset export --format full` (the fields the reader uses).
-std::string FullRow(const std::string& preset, int source_tokens, const std::string& error = "") {
+std::string FullRow(const std::string& preset, int source_tokens, const std::string& error = "",
+                    const std::string& started_at = "2026-11-29T11:38:15.403Z") {
   std::string row = R"({"config": {"encoder": {"encoder_embed_dim": 512, "encoder_layer_num": 6,
     "encoder_ffn_embed_dim": [2048, 2048, 2048, 2048, 2048, 2048],
     "encoder_self_attention_heads": [8, 8, 8, 8, 8, 8]},
@@ -80,7 +81,8 @@ std::string FullRow(const std::string& preset, int source_tokens, const std::str
                     R"("decoder": {"median_ms": 100, "trimmed_mean_ms": 120},)"
                     R"("protocol": {"preset": ")" +
                     preset + R"(", "source_tokens": )" + std::to_string(source_tokens) +
-                    R"(, "decoder_steps": 30, "beam": 5}, "error": ")" + error + "\"}";
+                    R"(, "decoder_steps": 30, "beam": 5}, "error": ")" + error +
+                    R"(", "started_at": ")" + started_at + "\"}";
   std::replace(row.begin(), row.end(), '\n', ' ');  // a JSON line is one line
   return row;
 }
@@ -99,6 +101,10 @@ TEST(FullJsonLinesTest, TakesTheProtocolsStatisticAndShape) {
   EXPECT_DOUBLE_EQ(d.rows[0].hat_features[9], 1.5);   // attends 1 and 2 encoder layers
   ASSERT_TRUE(d.has_shape);
   EXPECT_EQ(d.shape.source_tokens, 30);
+  // What tells repeats apart: the config's identity and when the measurement started.
+  EXPECT_EQ(d.rows[0].config_key, d.rows[1].config_key);
+  EXPECT_THAT(d.rows[0].config_key, HasSubstr("enc:512:6"));
+  EXPECT_EQ(d.rows[0].started_at_ms, 1795952295403);
 }
 
 TEST(FullJsonLinesTest, RefusesMixedWorkloadsAndBrokenRows) {
@@ -110,6 +116,10 @@ TEST(FullJsonLinesTest, RefusesMixedWorkloadsAndBrokenRows) {
   EXPECT_THAT(ParseFullJsonLines("{\"config\": 1}\n", "d.jsonl"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("line 1"), HasSubstr("'config'"))));
+  EXPECT_THAT(
+      ParseFullJsonLines(FullRow("PROTOCOL_PRESET_HAT", 30, "", "yesterday") + "\n", "d.jsonl"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("line 1"), HasSubstr("started_at='yesterday'"))));
   EXPECT_THAT(ParseFullJsonLines("not json\n", "d.jsonl"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a JSON object")));
   EXPECT_THAT(ParseLatencyFileFormat("csv"),

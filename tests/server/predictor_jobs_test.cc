@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "common/builtin_spaces.h"
 #include "common/cost_model.h"
@@ -38,6 +40,7 @@ class PredictorJobTest : public CoordinatorTest {
       ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
       ASSERT_TRUE(lease.has_task()) << "config " << i << " of " << configs;
       ASSERT_OK_AND_ASSIGN(SubTransformerConfig config, FromProto(lease.task().config().config()));
+      measured_ids_.push_back(lease.task().config().config_id());
       ASSERT_OK_AND_ASSIGN(ModelCost cost, EstimateCost(config, tiny));
       const double encoder_ms = 0.5 + 2e-6 * cost.encoder_macs;
       const double decoder_ms = 1.0 + 3e-6 * cost.decoder_macs;
@@ -55,6 +58,7 @@ class PredictorJobTest : public CoordinatorTest {
     return job.ok() ? job->job_id() : "";
   }
   std::string agent_;
+  std::vector<uint64_t> measured_ids_;  // config ids in the order MeasureQueued measured them
 
   // Runs the queued predictor job, if any (deadline now: no waiting).
   bool RunWorker() {
@@ -215,6 +219,64 @@ TEST_F(PredictorJobTest, UncertaintySamplingAddsBatchesUntilTheTotal) {
   ASSERT_THAT(c_->AdvanceActiveSampling(), IsOk());  // an ended job gets no more
   ASSERT_OK_AND_ASSIGN(auto after, Lease(agent_));
   EXPECT_FALSE(after.has_task());
+}
+
+TEST_F(PredictorJobTest, RepeatsRunPassByPassAndTrainOneRowPerConfig) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu");
+  spec->set_num_configs(30);
+  spec->set_seed(3);
+  spec->set_repeats(2);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, c_->SubmitJob(r));
+  EXPECT_EQ(job.progress().total(), 60);
+  MeasureQueued("cpu", 60);
+  ASSERT_EQ(measured_ids_.size(), 60u);
+  // Every config once, then every config again in another order.
+  const std::vector<uint64_t> first(measured_ids_.begin(), measured_ids_.begin() + 30);
+  std::vector<uint64_t> second(measured_ids_.begin() + 30, measured_ids_.end());
+  EXPECT_NE(first, second);
+  std::sort(second.begin(), second.end());
+  std::vector<uint64_t> first_sorted = first;
+  std::sort(first_sorted.begin(), first_sorted.end());
+  EXPECT_EQ(first_sorted, second);
+
+  SubmitPredictor("cpu");
+  ASSERT_TRUE(RunWorker());
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor stored, c_->GetPredictor("cpu", 0));
+  const v1::PredictorAccuracy& accuracy = stored.predictor().accuracy();
+  EXPECT_EQ(accuracy.measurements(), 60);
+  // One row per config, not per measurement: a config's measurements cannot sit on both sides
+  // of the split. (A small space's sample may hold a config twice: it is one row too.)
+  const int distinct = static_cast<int>(std::set<uint64_t>(first.begin(), first.end()).size());
+  EXPECT_EQ(accuracy.train_rows() + accuracy.valid_rows() + accuracy.test_rows(), distinct);
+  // HAT's CSV has the rows predictors train on; the full export every measurement.
+  ASSERT_OK_AND_ASSIGN(std::string csv, c_->ExportDataset("cpu", v1::EXPORT_FORMAT_HAT_CSV));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n') - 1, distinct);
+  EXPECT_EQ(StoredMeasurements(), 60);
+}
+
+TEST_F(PredictorJobTest, BadRepeatsAreRefusedWithTheField) {
+  v1::SubmitJobRequest r;
+  auto* spec = r.mutable_spec()->mutable_latency_dataset();
+  spec->set_space_name("tiny");
+  spec->set_device_class("cpu");
+  spec->set_num_configs(10);
+  spec->set_repeats(-1);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("latency_dataset.repeats=-1")));
+  spec->set_repeats(kMaxMeasurementRepeats + 1);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("latency_dataset.repeats=21")));
+  spec->set_repeats(2);
+  spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY);
+  EXPECT_THAT(c_->SubmitJob(r),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("strategy=UNCERTAINTY")));
+  spec->set_strategy(v1::LatencyDatasetJobSpec::STRATEGY_RANDOM);
+  spec->set_num_configs(60000);
+  EXPECT_THAT(c_->SubmitJob(r), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("60000 configs x 2 repeats = 120000")));
 }
 
 TEST_F(PredictorJobTest, UncertaintySamplingChoosesItsOwnConfigs) {
