@@ -90,7 +90,10 @@ absl::StatusOr<std::vector<Hypothesis>> BeamSearch(StepDecoder& decoder, int sen
           std::vector<int64_t> seq = live[n][from].tokens;
           seq.push_back(token);
           if (token == opt.eos) {
-            if (static_cast<int>(finished[n].size()) < k) {
+            // As fairseq: only an eos among the top `beam` candidates ends a hypothesis. A
+            // lower-ranked one would fill the finished list with weak short hypotheses and end
+            // the sentence before longer, better ones are found (translations came out short).
+            if (c < k && static_cast<int>(finished[n].size()) < k) {
               const double norm = std::pow(static_cast<double>(seq.size()), opt.length_penalty);
               finished[n].push_back({seq, value / norm, value});
             }

@@ -104,6 +104,23 @@ TEST(BeamSearchTest, LengthPenaltyNormalisesScores) {
   EXPECT_NEAR(b[0].score, b[0].log_prob / static_cast<double>(b[0].tokens.size()), 1e-12);
 }
 
+// Step 1 ranks: 3 eos (0.36), 3 5 (0.24), 4 eos (0.22), 4 6 (0.18). With beam 2 only the first
+// eos is within the beam; "4 eos" must not end the search, because "3 5 eos" (0.24 over 3
+// tokens) beats "3 eos" (0.36 over 2) once scores are divided by length.
+TEST(BeamSearchTest, OnlyEosWithinTheBeamEndsAHypothesis) {
+  TableDecoder::Table table = {
+      {{}, {{3, 0.6}, {4, 0.4}}}, {{3}, {{kEos, 0.6}, {5, 0.4}}}, {{4}, {{kEos, 0.55}, {6, 0.45}}},
+      {{3, 5}, {{kEos, 1.0}}},    {{4, 6}, {{kEos, 1.0}}},
+  };
+  TableDecoder decoder(table, 2);
+  SearchOptions beam;
+  beam.beam = 2;
+  beam.length_penalty = 1.0;
+  ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(decoder, 1, beam));
+  EXPECT_THAT(b[0].tokens, ElementsAre(3, 5, kEos));
+  EXPECT_NEAR(b[0].log_prob, std::log(0.6 * 0.4), 1e-9);
+}
+
 TEST(BeamSearchTest, MaxStepsForcesEos) {
   TableDecoder::Table loop = {{{}, {{5, 1.0}}}, {{5}, {{5, 1.0}}}, {{5, 5}, {{5, 1.0}}}};
   TableDecoder decoder(loop, 1);
