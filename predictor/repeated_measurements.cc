@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,10 +57,13 @@ std::vector<double> Deviations(const std::vector<LatencyRecord>& rows,
 }
 
 // The host's drift (log factor) when measurement `target` started: the median deviation of the
-// `neighbours` repeated measurements of other configs nearest to it in time. Median, not mean:
-// one measurement hit by a hiccup must not move its neighbours.
-double DriftAt(const std::vector<LatencyRecord>& rows, int target, const std::vector<int>& repeated,
-               const std::vector<double>& deviation, int neighbours) {
+// `neighbours` repeated measurements of other configs nearest to it in time, within `window_ms`
+// of it (nullopt when there is none). Median, not mean: one measurement hit by a hiccup must
+// not move its neighbours.
+std::optional<double> DriftAt(const std::vector<LatencyRecord>& rows, int target,
+                              const std::vector<int>& repeated,
+                              const std::vector<double>& deviation, int neighbours,
+                              int64_t window_ms) {
   const int64_t t = rows[target].started_at_ms;
   const int n = static_cast<int>(repeated.size());
   int right = static_cast<int>(
@@ -71,11 +76,13 @@ double DriftAt(const std::vector<LatencyRecord>& rows, int target, const std::ve
     const bool take_left = right >= n || (left >= 0 && t - rows[repeated[left]].started_at_ms <=
                                                            rows[repeated[right]].started_at_ms - t);
     const int p = take_left ? left-- : right++;
+    if (std::abs(rows[repeated[p]].started_at_ms - t) > window_ms) break;  // the rest are farther
     const std::string& key = rows[repeated[p]].config_key;
     if (!key.empty() && key == rows[target].config_key) continue;
     near.push_back(deviation[p]);
   }
-  return near.empty() ? 0.0 : Median(std::move(near));
+  if (near.empty()) return std::nullopt;
+  return Median(std::move(near));
 }
 
 }  // namespace
@@ -92,25 +99,34 @@ int CorrectHostDrift(std::vector<LatencyRecord>* measurements,
     // drift of the moments it was measured at; later rounds remove it, because a config's
     // neighbours in time differ from pass to pass.
     std::vector<double> drift(rows.size(), 0.0);
+    std::vector<bool> known(rows.size(), false);  // has neighbours within the window
     for (int round = 0; round < options.drift_rounds; ++round) {
       const std::vector<double> deviation = Deviations(rows, repeated, part, drift);
       std::vector<double> next(rows.size(), 0.0);
-      double repeated_sum = 0;
       for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
         if (rows[i].started_at_ms <= 0) continue;
-        next[i] = DriftAt(rows, i, repeated, deviation, options.drift_neighbours);
+        const std::optional<double> d = DriftAt(rows, i, repeated, deviation,
+                                                options.drift_neighbours, options.drift_window_ms);
+        known[i] = d.has_value();
+        next[i] = d.value_or(0.0);
       }
       // The reference is the host's average state over the collection, not any one moment.
-      for (int i : repeated) repeated_sum += next[i];
-      const double mean = repeated_sum / repeated.size();
+      double sum = 0;
+      int n = 0;
+      for (int i : repeated) {
+        if (!known[i]) continue;
+        sum += next[i];
+        ++n;
+      }
+      const double mean = n > 0 ? sum / n : 0.0;
       for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
-        if (rows[i].started_at_ms > 0) next[i] -= mean;
+        if (known[i]) next[i] -= mean;
       }
       drift = std::move(next);
     }
     corrected = 0;
     for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
-      if (rows[i].started_at_ms <= 0) continue;
+      if (!known[i]) continue;
       rows[i].*part *= std::exp(-drift[i]);
       ++corrected;
     }

@@ -19,6 +19,8 @@
 #ifndef HATFLEET_PREDICTOR_REPEATED_MEASUREMENTS_H_
 #define HATFLEET_PREDICTOR_REPEATED_MEASUREMENTS_H_
 
+#include <cstdint>
+
 #include "predictor/latency_records.h"
 
 namespace hat {
@@ -31,6 +33,9 @@ struct RepeatedMeasurementOptions {
   int drift_neighbours = 4;
   // Rounds of alternating estimates of the configs' levels and the drift.
   int drift_rounds = 10;
+  // Only measurements started this close in time tell the host's state; a measurement with no
+  // such neighbour (say, from another job hours apart) is left uncorrected.
+  int64_t drift_window_ms = 10 * 60 * 1000;
 };
 
 // Corrects host drift (when asked and possible), then replaces `dataset->rows` by one row per
@@ -40,9 +45,10 @@ struct RepeatedMeasurementOptions {
 void CombineRepeatedMeasurements(LatencyDataset* dataset,
                                  const RepeatedMeasurementOptions& options = {});
 
-// The drift correction alone, in place; returns how many measurements it corrected (0 when fewer
-// than options.drift_neighbours + 1 timed measurements belong to configs measured twice or
-// more, too few to tell the host's state from one config's noise).
+// The drift correction alone, in place; returns how many measurements it corrected: those with
+// a repeated measurement of another config within options.drift_window_ms (0 when fewer than
+// options.drift_neighbours + 1 timed measurements belong to configs measured twice or more,
+// too few to tell the host's state from one config's noise).
 int CorrectHostDrift(std::vector<LatencyRecord>* measurements,
                      const RepeatedMeasurementOptions& options = {});
 

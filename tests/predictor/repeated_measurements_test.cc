@@ -130,6 +130,15 @@ TEST(CorrectHostDriftTest, AConfigMeasuredOnceIsCorrectedByItsNeighbours) {
   EXPECT_NEAR(rows.back().decoder_ms, 200, 200 * 0.01);
 }
 
+TEST(CorrectHostDriftTest, MeasurementsFarFromAnyRepeatAreLeftAlone) {
+  std::vector<double> truth;
+  std::vector<LatencyRecord> rows = DriftingCollection(40, 3, &truth);
+  // From another job, three hours later: the repeats say nothing about the host then.
+  rows.push_back(Measurement("later", 20, 200, 3 * 3600 * 1000));
+  ASSERT_EQ(CorrectHostDrift(&rows), static_cast<int>(rows.size()) - 1);
+  EXPECT_DOUBLE_EQ(rows.back().decoder_ms, 200);
+}
+
 TEST(CorrectHostDriftTest, OneSlowMeasurementDoesNotMoveItsNeighbours) {
   // No drift at all; one measurement hit by a 50% hiccup.
   std::vector<LatencyRecord> rows;
