@@ -10,7 +10,9 @@
 #ifndef HATFLEET_COMMON_PRNG_H_
 #define HATFLEET_COMMON_PRNG_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace hat {
@@ -33,6 +35,13 @@ class Prng {
 
   // A uniformly chosen element. REQUIRES: !values.empty().
   int Choose(const std::vector<int>& values) { return values[Uniform(values.size())]; }
+
+  // Fisher-Yates with this generator (last position first), so a seed gives the same order on
+  // every platform.
+  template <typename T>
+  void Shuffle(std::vector<T>& values) {
+    for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[Uniform(i)]);
+  }
 
  private:
   uint64_t s_[4];

@@ -116,8 +116,7 @@ std::vector<std::pair<int, int>> InterleavedSchedule(int configs, int repeats, u
   std::vector<int> round(configs > 0 ? configs : 0);
   for (int r = 0; r < repeats; ++r) {
     for (int i = 0; i < configs; ++i) round[i] = i;
-    // Fisher-Yates with the project's generator, so a seed gives the same order everywhere.
-    for (int i = configs - 1; i > 0; --i) std::swap(round[i], round[prng.Uniform(i + 1)]);
+    prng.Shuffle(round);
     for (int c : round) order.emplace_back(c, r);
   }
   return order;

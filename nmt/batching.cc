@@ -8,13 +8,6 @@
 #include "common/prng.h"
 
 namespace hat {
-namespace {
-
-void Shuffle(std::vector<int>& v, Prng& prng) {
-  for (int i = static_cast<int>(v.size()) - 1; i > 0; --i) std::swap(v[i], v[prng.Uniform(i + 1)]);
-}
-
-}  // namespace
 
 absl::StatusOr<BatchPlan> MakeBatches(const EncodedSplit& split, const BatchingOptions& options,
                                       uint64_t seed) {
@@ -39,7 +32,7 @@ absl::StatusOr<BatchPlan> MakeBatches(const EncodedSplit& split, const BatchingO
     order.push_back(static_cast<int>(i));
   }
   Prng prng(seed);
-  Shuffle(order, prng);
+  prng.Shuffle(order);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
     if (split.target[a].size() != split.target[b].size()) {
       return split.target[a].size() < split.target[b].size();
@@ -71,7 +64,7 @@ std::vector<int> EpochOrder(int num_batches, uint64_t seed, int64_t epoch) {
   std::vector<int> order(num_batches);
   std::iota(order.begin(), order.end(), 0);
   Prng prng(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(epoch + 1)));
-  Shuffle(order, prng);
+  prng.Shuffle(order);
   return order;
 }
 

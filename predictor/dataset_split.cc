@@ -12,9 +12,7 @@ DatasetSplit SplitRows(int rows, uint64_t seed) {
   std::vector<int> order(rows);
   std::iota(order.begin(), order.end(), 0);
   Prng prng(seed);
-  for (int i = rows - 1; i > 0; --i) {
-    std::swap(order[i], order[prng.Uniform(static_cast<uint64_t>(i) + 1)]);
-  }
+  prng.Shuffle(order);
   const int train_end = rows * 8 / 10;
   const int valid_end = rows * 9 / 10;
   DatasetSplit split;

@@ -737,7 +737,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
   std::iota(order.begin(), order.end(), size_t{0});
   Prng pass_order(spec.seed() ^ 0x9e3779b97f4a7c15ULL);
   for (int pass = 1; pass < repeats; ++pass) {
-    for (size_t i = distinct; i > 1; --i) std::swap(order[i - 1], order[pass_order.Uniform(i)]);
+    pass_order.Shuffle(order);
     for (size_t i : order) configs.push_back(configs[i]);
   }
 

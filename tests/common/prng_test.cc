@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <set>
+#include <utility>
 #include <vector>
 
 namespace hat {
@@ -53,6 +56,28 @@ TEST(PrngTest, UniformStaysInRangeAndHitsEveryValue) {
     }
     EXPECT_EQ(seen.size(), n) << "n=" << n;
   }
+}
+
+TEST(PrngTest, ShuffleIsASeededPermutation) {
+  std::vector<int> a(50), b(50);
+  std::iota(a.begin(), a.end(), 0);
+  std::iota(b.begin(), b.end(), 0);
+  Prng pa(9), pb(9);
+  pa.Shuffle(a);
+  pb.Shuffle(b);
+  EXPECT_EQ(a, b);  // same seed, same order
+  std::vector<int> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> identity(50);
+  std::iota(identity.begin(), identity.end(), 0);
+  EXPECT_EQ(sorted, identity);  // every element once
+  EXPECT_NE(a, identity);
+  // The draws are pinned (splits and schedules depend on them): Fisher-Yates from the last
+  // position, position i swapped with Uniform(i + 1).
+  std::vector<int> expected = identity;
+  Prng q(9);
+  for (int i = 49; i > 0; --i) std::swap(expected[i], expected[q.Uniform(i + 1)]);
+  EXPECT_EQ(a, expected);
 }
 
 TEST(PrngTest, UniformHandlesHugeBounds) {

@@ -78,7 +78,7 @@ std::vector<LatencyRecord> DriftingCollection(int configs, int passes,
   Prng prng(7);
   int64_t t = 0;
   for (int pass = 0; pass < passes; ++pass) {
-    for (int i = configs; pass > 0 && i > 1; --i) std::swap(order[i - 1], order[prng.Uniform(i)]);
+    if (pass > 0) prng.Shuffle(order);
     for (int c : order) {
       t += 5000;
       const double noise = 1 + 0.002 * (((c * 5 + pass * 3) % 7) - 3) / 3.0;
