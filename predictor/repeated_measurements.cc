@@ -77,8 +77,8 @@ std::optional<double> DriftAt(const std::vector<LatencyRecord>& rows, int target
                                                            rows[repeated[right]].started_at_ms - t);
     const int p = take_left ? left-- : right++;
     if (std::abs(rows[repeated[p]].started_at_ms - t) > window_ms) break;  // the rest are farther
-    const std::string& key = rows[repeated[p]].config_key;
-    if (!key.empty() && key == rows[target].config_key) continue;
+    // Repeated measurements always have a key; the target's own config says nothing new.
+    if (rows[repeated[p]].config_key == rows[target].config_key) continue;
     near.push_back(deviation[p]);
   }
   if (near.empty()) return std::nullopt;

@@ -11,9 +11,10 @@
 // minutes (docs/BENCHMARKS.md: swings of +-2..7% lasting ~10 minutes on the development VM, far
 // above one measurement's own standard error). Measured once, a config carries the host's state
 // at that minute into its label. When configs were measured more than once, each measurement's
-// deviation from its config's mean (in log space) shows that state, and the host's drift at time
-// t is the mean deviation of the measurements of *other* configs nearest to t. Every timed
-// measurement (repeated or not) is divided by the drift at its start time, separately for the
+// deviation from its config's level (in log space) shows that state, and the host's drift at
+// time t is the median deviation of the measurements of *other* configs nearest to t; levels and
+// drift are estimated in alternation (options.drift_rounds). Every timed measurement with such
+// neighbours (repeated or not) is divided by the drift at its start time, separately for the
 // encoder and the decoder (their swings differ in size). No model and no reference workload is
 // involved: the correction uses measurements only, so it can precede any predictor and any split.
 #ifndef HATFLEET_PREDICTOR_REPEATED_MEASUREMENTS_H_

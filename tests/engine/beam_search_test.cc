@@ -67,19 +67,21 @@ TableDecoder::Table Trap() {
   };
 }
 
+SearchOptions Beam(int beam, double length_penalty) {
+  SearchOptions options;
+  options.beam = beam;
+  options.length_penalty = length_penalty;
+  return options;
+}
+
 TEST(BeamSearchTest, BeamFindsTheBestSequenceGreedyMisses) {
   TableDecoder greedy_decoder(Trap(), 1);
-  SearchOptions greedy;
-  greedy.beam = 1;
-  greedy.length_penalty = 0;
-  ASSERT_OK_AND_ASSIGN(auto g, BeamSearch(greedy_decoder, 1, greedy));
+  ASSERT_OK_AND_ASSIGN(auto g, BeamSearch(greedy_decoder, 1, Beam(1, 0)));
   EXPECT_THAT(g[0].tokens, ElementsAre(3, 5, kEos));
   EXPECT_NEAR(g[0].log_prob, std::log(0.6 * 0.4 * 0.5), 1e-9);
 
   TableDecoder beam_decoder(Trap(), 2);
-  SearchOptions beam;
-  beam.beam = 2;
-  beam.length_penalty = 0;
+  const SearchOptions beam = Beam(2, 0);
   ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(beam_decoder, 1, beam));
   EXPECT_THAT(b[0].tokens, ElementsAre(4, kEos));
   EXPECT_NEAR(b[0].log_prob, std::log(0.4 * 0.9), 1e-9);
@@ -87,9 +89,7 @@ TEST(BeamSearchTest, BeamFindsTheBestSequenceGreedyMisses) {
 
 TEST(BeamSearchTest, SentencesOfABatchAreSearchedIndependently) {
   TableDecoder decoder(Trap(), 3 * 2);
-  SearchOptions beam;
-  beam.beam = 2;
-  beam.length_penalty = 0;
+  const SearchOptions beam = Beam(2, 0);
   ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(decoder, 3, beam));
   ASSERT_EQ(b.size(), 3u);
   for (const Hypothesis& h : b) EXPECT_THAT(h.tokens, ElementsAre(4, kEos));
@@ -97,9 +97,7 @@ TEST(BeamSearchTest, SentencesOfABatchAreSearchedIndependently) {
 
 TEST(BeamSearchTest, LengthPenaltyNormalisesScores) {
   TableDecoder decoder(Trap(), 2);
-  SearchOptions beam;
-  beam.beam = 2;
-  beam.length_penalty = 1.0;
+  const SearchOptions beam = Beam(2, 1.0);
   ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(decoder, 1, beam));
   EXPECT_NEAR(b[0].score, b[0].log_prob / static_cast<double>(b[0].tokens.size()), 1e-12);
 }
@@ -113,9 +111,7 @@ TEST(BeamSearchTest, OnlyEosWithinTheBeamEndsAHypothesis) {
       {{3, 5}, {{kEos, 1.0}}},    {{4, 6}, {{kEos, 1.0}}},
   };
   TableDecoder decoder(table, 2);
-  SearchOptions beam;
-  beam.beam = 2;
-  beam.length_penalty = 1.0;
+  const SearchOptions beam = Beam(2, 1.0);
   ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(decoder, 1, beam));
   EXPECT_THAT(b[0].tokens, ElementsAre(3, 5, kEos));
   EXPECT_NEAR(b[0].log_prob, std::log(0.6 * 0.4), 1e-9);
