@@ -9,9 +9,9 @@
 // it is least sure of and 5 at random). At 20, 40, 80, 160 and 320 measured rows both fit the same
 // predictor on what they measured and are scored on the test rows. Prints one JSON line per (file,
 // seed, strategy, rows) and a table of medians over seeds.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -67,17 +67,12 @@ int main(int argc, char** argv) {
   using namespace hat;
   int seeds = 5;
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
-      seeds = std::stoi(argv[++i]);
-    } else {
-      files.push_back(argv[i]);
-    }
-  }
-  if (files.empty()) {
-    std::fprintf(stderr, "usage: active_sampling_bench [--seeds N] FILE.csv...\n");
-    return 2;
-  }
+  CLI::App app{"Active (uncertainty) against uniform sampling of a latency dataset"};
+  app.add_option("--seeds", seeds, "Splits and sampling orders")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("files", files, "HAT latency CSV files")->required()->check(CLI::ExistingFile);
+  CLI11_PARSE(app, argc, argv);
   const CostWorkload workload;  // HAT's WMT workload
   // (file, strategy, rows) -> scores over seeds
   std::map<std::tuple<std::string, std::string, int>, std::vector<Score>> results;

@@ -11,11 +11,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -61,19 +61,15 @@ double BareLoopMs(const hat::SubTransformer& model, const hat::MeasurementProtoc
 int main(int argc, char** argv) {
   std::string space_name = "hat-wmt14-en-de";
   int configs = 5, repeats = 3, runs = 20, threads = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--space")
-      space_name = value;
-    else if (flag == "--configs")
-      configs = std::stoi(value);
-    else if (flag == "--repeats")
-      repeats = std::stoi(value);
-    else if (flag == "--runs")
-      runs = std::stoi(value);
-    else if (flag == "--threads")
-      threads = std::stoi(value);
-  }
+  CLI::App app{"hatfleet's latency measurement against a bare LibTorch loop"};
+  app.add_option("--space", space_name, "Design space")->capture_default_str();
+  app.add_option("--configs", configs)->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--repeats", repeats)->check(CLI::Range(1, 100))->capture_default_str();
+  app.add_option("--runs", runs, "Timed runs of the bare loop")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--threads", threads)->check(CLI::Range(1, 256))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   auto space = hat::BuiltinSpace(space_name);
   if (!space.ok() || !hat::ConfigureThreads(threads).ok()) {
     std::fprintf(stderr, "bad --space or --threads\n");

@@ -12,11 +12,11 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -148,15 +148,19 @@ bool Round(v1::FleetService::Stub& fleet, const std::string& agent, double measu
 int main(int argc, char** argv) {
   int agents = 1000, threads = 32, configs = 20000, scaling_configs = 200;
   double measure_ms = 50;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string f = argv[i];
-    const double v = std::stod(argv[i + 1]);
-    if (f == "--agents") agents = static_cast<int>(v);
-    if (f == "--threads") threads = static_cast<int>(v);
-    if (f == "--configs") configs = static_cast<int>(v);
-    if (f == "--scaling-configs") scaling_configs = static_cast<int>(v);
-    if (f == "--measure-ms") measure_ms = v;
-  }
+  CLI::App app{"The coordinator under a simulated fleet: throughput and lease latency"};
+  app.add_option("--agents", agents)->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--threads", threads, "Client threads")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--configs", configs)->check(CLI::Range(1, 10000000))->capture_default_str();
+  app.add_option("--scaling-configs", scaling_configs)
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--measure-ms", measure_ms, "Simulated measurement time")
+      ->check(CLI::Range(0.0, 60000.0))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   char dir_template[] = "/tmp/hatfleet-load-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
   hat::Server server = hat::Start(dir + "/db");

@@ -6,10 +6,10 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -36,10 +36,10 @@ double MedianMs(Fn&& fn, int reps) {
 
 int main(int argc, char** argv) {
   int threads = 1, reps = 50;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--threads") == 0) threads = std::stoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--reps") == 0) reps = std::stoi(argv[i + 1]);
-  }
+  CLI::App app{"PackedLinear against at::linear on incremental decoding's shapes"};
+  app.add_option("--threads", threads)->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--reps", reps)->check(CLI::Range(1, 100000))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   if (!hat::ConfigureThreads(threads).ok()) return 2;
   const hat::HardwareInfo hw = hat::DescribeRuntime("cpu");
   std::printf("# %s, %d thread(s), LibTorch %s, %s\n", hw.cpu_model.c_str(), hw.threads,

@@ -4,10 +4,9 @@
 // SubTransformer for --steps updates and prints the median step time as JSON.
 //
 //   train_throughput_bench [--sentences 128] [--length 24] [--steps 30] [--threads 2]
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -18,23 +17,23 @@
 #include "common/prng.h"
 #include "train/trainer.h"
 
-namespace {
-
-int Flag(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
-  }
-  return fallback;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
-  const int sentences = Flag(argc, argv, "--sentences", 128);
-  const int length = Flag(argc, argv, "--length", 24);
-  const int steps = Flag(argc, argv, "--steps", 30);
+  int sentences = 128, length = 24, steps = 30, threads = 2;
   const int warmup = 3;
-  const int threads = Flag(argc, argv, "--threads", 2);
+  CLI::App app{"Training throughput of Transformer-tiny on synthetic batches"};
+  app.add_option("--sentences", sentences, "Sentences per batch")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--length", length, "Tokens per sentence")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
+  app.add_option("--steps", steps, "Timed updates")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--threads", threads)->check(CLI::Range(1, 256))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
 
   absl::StatusOr<hat::DesignSpace> space = hat::BuiltinSpace("tiny");
   if (!space.ok()) return 1;
