@@ -9,9 +9,16 @@
 # 2. CONFIGS SubTransformers (default 8) spread across the space: 200 sampled (seed 11), sorted
 #    by parameter count, taken at evenly spaced ranks.
 # 3. Each: validation loss with inherited weights (hatctl subnet eval), and validation loss after
-#    SUB_STEPS updates from scratch (hatctl subnet train; default 4000), same recipe.
-# 4. Kendall's tau between the two orders, the budget (updates, wall time) beside it.
-# Every step resumes where it stopped when the script is run again.
+#    SUB_STEPS updates from scratch (hatctl subnet train; default 4000), same recipe but for the
+#    warm-up (SUB_WARMUP, default 2000, so a short budget is not spent in warm-up). PARALLEL
+#    trainings (default 1) run side by side, THREADS / PARALLEL threads each: on 2 cores two
+#    1-thread trainings finish sooner than two 2-thread ones in turn.
+# 4. Kendall's tau between the two orders, the budget (updates, wall time) beside it, in
+#    rank-<SUPER_STEPS>-<SUB_STEPS>.md.
+# Every step resumes where it stopped when the script is run again, and results are kept per
+# budget: rerun with a larger SUPER_STEPS or SUB_STEPS and the trainings continue from their
+# last checkpoints (the inverse-sqrt schedule does not depend on the total), so a run of N
+# updates is the same as one extended to N.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/bench/results/rank-$(date +%Y%m%d)}"
@@ -20,18 +27,22 @@ THREADS="${THREADS:-2}"
 SUPER_STEPS="${SUPER_STEPS:-8000}"
 SUB_STEPS="${SUB_STEPS:-4000}"
 CONFIGS="${CONFIGS:-8}"
+SUB_WARMUP="${SUB_WARMUP:-2000}"
+PARALLEL="${PARALLEL:-1}"
+SUB_THREADS=$(( THREADS / PARALLEL > 0 ? THREADS / PARALLEL : 1 ))
 DATA="$ROOT/data/multi30k/tok"
 PY=/usr/bin/python3
-RECIPE=(--lr 5e-3 --warmup 2000 --max-tokens 4096 --dropout 0.3 --threads "$THREADS"
-        --save-every 500 --keep 2 --log-every 100)
+RECIPE=(--lr 5e-3 --max-tokens 4096 --dropout 0.3 --save-every 500 --keep 2 --log-every 100)
 mkdir -p "$OUT/configs"
+OUT="$(cd "$OUT" && pwd)"
 "$ROOT/deploy/setup.sh" >&2
 
 echo "== 1. SuperTransformer, $SUPER_STEPS updates" >&2
 start=$(date +%s)
 "$HATCTL" supernet train --space tiny --data "$DATA" --out "$OUT/super" --steps "$SUPER_STEPS" \
-  "${RECIPE[@]}" --json > "$OUT/super_train.json"
-echo "{\"stage\": \"super\", \"seconds\": $(( $(date +%s) - start ))}" >> "$OUT/wall.jsonl"
+  "${RECIPE[@]}" --warmup 2000 --threads "$THREADS" --json > "$OUT/super_train.json"
+echo "{\"stage\": \"super\", \"to_step\": $SUPER_STEPS, \"seconds\": $(( $(date +%s) - start ))}" \
+  >> "$OUT/wall.jsonl"
 
 echo "== 2. $CONFIGS SubTransformers spread by size" >&2
 if [[ ! -f "$OUT/configs/chosen.txt" ]]; then
@@ -46,31 +57,52 @@ import sys
 rows = [l.split() for l in sys.stdin if l.strip()]
 k = $CONFIGS
 for i in range(k):
-    print(rows[round(i * (len(rows) - 1) / (k - 1))][1])" > "$OUT/configs/chosen.txt"
+    print(rows[round(i * (len(rows) - 1) / (k - 1))][1])" |
+    sed "s|^$OUT/||" > "$OUT/configs/chosen.txt"  # relative to OUT: the results travel
 fi
 
-echo "== 3. inherited vs from scratch" >&2
+echo "== 3. inherited vs from scratch ($PARALLEL at a time, $SUB_THREADS threads each)" >&2
+train_from_scratch() {  # name cfg
+  local start
+  start=$(date +%s)
+  "$HATCTL" subnet train --config "$2" --space tiny --data "$DATA" --out "$OUT/$1" \
+    --steps "$SUB_STEPS" "${RECIPE[@]}" --warmup "$SUB_WARMUP" --threads "$SUB_THREADS" \
+    --json > "$OUT/$1.scratch-$SUB_STEPS.json.part" 2> "$OUT/$1.log"
+  mv "$OUT/$1.scratch-$SUB_STEPS.json.part" "$OUT/$1.scratch-$SUB_STEPS.json"
+  echo "{\"stage\": \"$1\", \"to_step\": $SUB_STEPS, \"seconds\": $(( $(date +%s) - start ))}" \
+    >> "$OUT/wall.jsonl"
+}
 i=0
 while read -r cfg; do
   i=$((i + 1))
   name="c$i"
-  [[ -f "$OUT/$name.inherited.json" ]] ||
-    "$HATCTL" subnet eval --supernet "$OUT/super" --config "$cfg" --threads "$THREADS" --json \
-      > "$OUT/$name.inherited.json"
-  start=$(date +%s)
-  [[ -f "$OUT/$name.scratch.json" ]] ||
-    "$HATCTL" subnet train --config "$cfg" --space tiny --data "$DATA" --out "$OUT/$name" \
-      --steps "$SUB_STEPS" "${RECIPE[@]}" --json > "$OUT/$name.scratch.json"
-  echo "{\"stage\": \"$name\", \"seconds\": $(( $(date +%s) - start ))}" >> "$OUT/wall.jsonl"
+  inherited="$OUT/$name.inherited-$SUPER_STEPS.json"
+  [[ -s "$inherited" ]] ||
+    "$HATCTL" subnet eval --supernet "$OUT/super/checkpoint_$SUPER_STEPS.pt" \
+      --config "$OUT/$cfg" --threads "$THREADS" --json > "$inherited"
 done < "$OUT/configs/chosen.txt"
+i=0
+failed=0
+while read -r cfg; do
+  i=$((i + 1))
+  [[ -f "$OUT/c$i.scratch-$SUB_STEPS.json" ]] && continue
+  while (( $(jobs -rp | wc -l) >= PARALLEL )); do wait -n || failed=1; done
+  train_from_scratch "c$i" "$OUT/$cfg" &
+done < "$OUT/configs/chosen.txt"
+while (( $(jobs -rp | wc -l) > 0 )); do wait -n || failed=1; done
+if (( failed )); then
+  echo "a from-scratch training failed: see $OUT/c*.log" >&2
+  exit 1
+fi
 
-"$PY" - "$OUT" "$CONFIGS" "$SUPER_STEPS" "$SUB_STEPS" <<'PYEOF' | tee "$OUT/rank.md"
+report="$OUT/rank-$SUPER_STEPS-$SUB_STEPS.md"
+"$PY" - "$OUT" "$CONFIGS" "$SUPER_STEPS" "$SUB_STEPS" <<'PYEOF' | tee "$report"
 import json, sys
 out, k, super_steps, sub_steps = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 rows = []
 for i in range(1, k + 1):
-    inh = json.load(open(f"{out}/c{i}.inherited.json"))
-    scr = json.load(open(f"{out}/c{i}.scratch.json"))
+    inh = json.load(open(f"{out}/c{i}.inherited-{super_steps}.json"))
+    scr = json.load(open(f"{out}/c{i}.scratch-{sub_steps}.json"))
     rows.append((f"c{i}", inh["valid_loss"], scr["valid_loss"]))
 conc = disc = 0
 for a in range(k):

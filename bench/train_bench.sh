@@ -9,9 +9,9 @@
 #             (default 3): tokens/s and the ratio of the medians.
 # tiny:       Transformer-tiny trained from scratch on Multi30k en->de (data/multi30k/tok) with the
 #             published recipe (BRIEF §8: lr 5e-3, 4k tokens per batch, STEPS updates (default
-#             8000), dropout 0.3, last-10-checkpoint average; the brief gives no warm-up: 2000
-#             updates, inverse-sqrt decay), then test2016 BLEU on tokenised, lowercased text
-#             (beam 5). Wall time is recorded. Interrupted (Ctrl-C), it checkpoints; rerun the
+#             8000), dropout 0.3, last-10-checkpoint average; the brief gives no warm-up:
+#             WARMUP updates (default 2000), inverse-sqrt decay; SEED default 1), then test2016
+#             BLEU on tokenised, lowercased text (beam 5). Wall time is recorded. Interrupted (Ctrl-C), it checkpoints; rerun the
 #             same command to resume.
 set -euo pipefail
 PARTS="${PARTS:-throughput tiny}"
@@ -22,6 +22,8 @@ HATCTL="$ROOT/build/bin/hatctl"
 THREADS="${THREADS:-2}"
 RUNS="${RUNS:-3}"
 STEPS="${STEPS:-8000}"
+WARMUP="${WARMUP:-2000}"
+SEED="${SEED:-1}"
 PY=/usr/bin/python3  # Debian's python3-torch lives here
 mkdir -p "$OUT"
 "$ROOT/deploy/setup.sh" --with-bench >&2
@@ -48,24 +50,25 @@ PYEOF
 fi
 
 if want tiny; then
-  echo "== Transformer-tiny on Multi30k en-de, $STEPS updates" >&2
+  echo "== Transformer-tiny on Multi30k en-de, $STEPS updates, warm-up $WARMUP, seed $SEED" >&2
   start=$(date +%s)
   "$HATCTL" subnet train --config "$ROOT/data/configs/transformer-tiny.yml" --space tiny \
-    --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 --warmup 2000 \
-    --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 --threads "$THREADS" \
+    --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" \
+    --seed "$SEED" --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 --threads "$THREADS" \
     --save-every 100 --keep 10 --average-last 10 --valid-every 500 --log-every 100 --json \
     > "$OUT/tiny_train.json"
   train_s=$(( $(date +%s) - start ))
   "$HATCTL" subnet eval --supernet "$OUT/tiny" --bleu --tokenize none --beam 5 \
     --threads "$THREADS" --json > "$OUT/tiny_eval.json"
-  "$PY" - "$OUT" "$train_s" <<'PYEOF' | tee "$OUT/tiny.md"
+  "$PY" - "$OUT" "$train_s" "$WARMUP" "$SEED" <<'PYEOF' | tee "$OUT/tiny.md"
 import json, sys
-out, train_s = sys.argv[1], int(sys.argv[2])
+out, train_s, warmup, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 t = json.load(open(f"{out}/tiny_train.json"))
 e = json.load(open(f"{out}/tiny_eval.json"))
 print("| updates | wall time (this run) | tokens/s | valid nll | test2016 BLEU (tok, lc) |")
 print("|---|---|---|---|---|")
 print(f"| {t['final_step']} | {train_s / 60:.1f} min | {t['tokens_per_s']:.0f} | "
       f"{e['valid_nll']:.3f} | {e['test_bleu']:.2f} |")
+print(f"\nwarm-up {warmup} updates, seed {seed}")
 PYEOF
 fi
