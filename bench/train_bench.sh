@@ -11,8 +11,8 @@
 #             published recipe (BRIEF §8: lr 5e-3, 4k tokens per batch, STEPS updates (default
 #             8000), dropout 0.3, last-10-checkpoint average; the brief gives no warm-up:
 #             WARMUP updates (default 2000), inverse-sqrt decay; SEED default 1), then test2016
-#             BLEU on tokenised, lowercased text (beam 5). Wall time is recorded. Interrupted (Ctrl-C), it checkpoints; rerun the
-#             same command to resume.
+#             BLEU on tokenised, lowercased text (beam 5). Wall time is recorded. Interrupted
+#             (Ctrl-C), it checkpoints; rerun the same command to resume.
 set -euo pipefail
 PARTS="${PARTS:-throughput tiny}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -53,9 +53,10 @@ if want tiny; then
   echo "== Transformer-tiny on Multi30k en-de, $STEPS updates, warm-up $WARMUP, seed $SEED" >&2
   start=$(date +%s)
   "$HATCTL" subnet train --config "$ROOT/data/configs/transformer-tiny.yml" --space tiny \
-    --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" \
-    --seed "$SEED" --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 --threads "$THREADS" \
-    --save-every 100 --keep 10 --average-last 10 --valid-every 500 --log-every 100 --json \
+    --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 \
+    --warmup "$WARMUP" --seed "$SEED" --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 \
+    --threads "$THREADS" --save-every 100 --keep 10 --average-last 10 --valid-every 500 \
+    --log-every 100 --json \
     > "$OUT/tiny_train.json"
   train_s=$(( $(date +%s) - start ))
   "$HATCTL" subnet eval --supernet "$OUT/tiny" --bleu --tokenize none --beam 5 \

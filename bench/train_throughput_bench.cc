@@ -17,8 +17,6 @@
 #include "common/prng.h"
 #include "train/trainer.h"
 
-namespace {}  // namespace
-
 int main(int argc, char** argv) {
   int sentences = 128, length = 24, steps = 30, threads = 2;
   const int warmup = 3;
