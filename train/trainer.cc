@@ -9,8 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/prng.h"
@@ -55,6 +57,22 @@ absl::Status CheckResumable(const CheckpointInfo& info, const TrainOptions& opti
   if (info.averaged_from > 0) {
     return absl::FailedPreconditionError(absl::StrCat(path, " is an average, not resumable"));
   }
+  // Runs written before a SubTransformer's dropout was scaled against the design space's
+  // SuperTransformer scaled it against the SubTransformer's own dims (info.space.super).
+  const nlohmann::json previous = nlohmann::json::parse(info.options_json, nullptr, false);
+  std::vector<int> was = {info.space.super.encoder_embed_dim, info.space.super.decoder_embed_dim};
+  if (previous.is_object() && previous.contains("dropout_embed_reference") &&
+      previous["dropout_embed_reference"].is_array()) {
+    was = previous["dropout_embed_reference"].get<std::vector<int>>();
+  }
+  const std::vector<int> now = {options.space.super.encoder_embed_dim,
+                                options.space.super.decoder_embed_dim};
+  if (was != now) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(options.out_dir, " holds a run whose dropout was scaled against embed dims ",
+                     absl::StrJoin(was, "/"), ", not ", absl::StrJoin(now, "/"), " (", path,
+                     "): resuming would change its dropout; use another --out"));
+  }
   return absl::OkStatus();
 }
 
@@ -95,23 +113,31 @@ absl::Status TrainOptions::Validate() const {
 }
 
 std::string TrainOptions::ToJson() const {
-  nlohmann::json j = {{"space", space.name},
-                      {"steps", steps},
-                      {"max_tokens", batching.max_tokens},
-                      {"schedule", schedule.KindName()},
-                      {"lr", schedule.peak_lr},
-                      {"warmup", schedule.warmup_steps},
-                      {"adam_betas", {adam_beta1, adam_beta2}},
-                      {"weight_decay", weight_decay},
-                      {"label_smoothing", label_smoothing},
-                      {"dropout", dropout},
-                      {"attention_dropout", attention_dropout},
-                      {"activation_dropout", activation_dropout},
-                      {"clip_norm", clip_norm},
-                      {"threads", threads},
-                      {"seed", seed}};
+  nlohmann::json j = {
+      {"space", space.name},
+      {"steps", steps},
+      {"max_tokens", batching.max_tokens},
+      {"schedule", schedule.KindName()},
+      {"lr", schedule.peak_lr},
+      {"warmup", schedule.warmup_steps},
+      {"adam_betas", {adam_beta1, adam_beta2}},
+      {"weight_decay", weight_decay},
+      {"label_smoothing", label_smoothing},
+      {"dropout", dropout},
+      {"dropout_embed_reference", {space.super.encoder_embed_dim, space.super.decoder_embed_dim}},
+      {"attention_dropout", attention_dropout},
+      {"activation_dropout", activation_dropout},
+      {"clip_norm", clip_norm},
+      {"threads", threads},
+      {"seed", seed}};
   if (config) j["config"] = ConfigToJsonValue(*config);
   return j.dump();
+}
+
+StepDropout ScaledDropout(double dropout, const SubTransformerConfig& config,
+                          const SuperTransformerDims& super) {
+  return {dropout * config.encoder.embed_dim / super.encoder_embed_dim,
+          dropout * config.decoder.embed_dim / super.decoder_embed_dim};
 }
 
 DesignSpace SpaceOfConfig(const SubTransformerConfig& config, const DesignSpace& base) {
@@ -253,10 +279,12 @@ absl::StatusOr<TrainResult> TrainTransformer(
       HAT_ASSIGN_OR_RETURN(const SubTransformerWeights w, model->Slice(config));
       ForwardOptions enc, dec;
       enc.training = dec.training = true;
-      // HAT scales dropout by the sampled / super embed dim, except after encoder self-attention.
-      enc.dropout = options.dropout * config.encoder.embed_dim / space.super.encoder_embed_dim;
+      // Scaled against the design space's SuperTransformer (options.space), also for a
+      // SubTransformer trained on a space of its own; not after encoder self-attention (HAT).
+      const StepDropout dropout = ScaledDropout(options.dropout, config, options.space.super);
+      enc.dropout = dropout.encoder;
       enc.encoder_attn_dropout = options.dropout;
-      dec.dropout = options.dropout * config.decoder.embed_dim / space.super.decoder_embed_dim;
+      dec.dropout = dropout.decoder;
       enc.attention_dropout = dec.attention_dropout = options.attention_dropout;
       enc.activation_dropout = dec.activation_dropout = options.activation_dropout;
       const TrainingBatch batch = Collate(corpus.train, indices);

@@ -34,7 +34,7 @@ struct TrainOptions {
   LrSchedule schedule;
   double adam_beta1 = 0.9, adam_beta2 = 0.98, adam_eps = 1e-8, weight_decay = 0;
   double label_smoothing = 0.1;
-  double dropout = 0.3;  // HAT scales it by sampled embed dim / super embed dim
+  double dropout = 0.3;  // scaled per step by ScaledDropout, against space.super
   double attention_dropout = 0;
   double activation_dropout = 0;
   double clip_norm = 0;  // 0: no clipping
@@ -57,6 +57,18 @@ struct TrainOptions {
 // allows only the values the config uses (so only the config's active layers exist). Training
 // with `config` fixed trains that SubTransformer alone.
 DesignSpace SpaceOfConfig(const SubTransformerConfig& config, const DesignSpace& base);
+
+// The dropout of one training step, per stack. HAT scales the dropout by the SubTransformer's
+// embed dim over the SuperTransformer's, and does so also when it trains one SubTransformer from
+// scratch (inside its SuperTransformer, sampling the same config every step): a 64-wide
+// SubTransformer of a 128-wide space trains with half the dropout either way. `super` is the
+// design space's SuperTransformer, not the SubTransformer's own (SpaceOfConfig).
+struct StepDropout {
+  double encoder = 0;
+  double decoder = 0;
+};
+StepDropout ScaledDropout(double dropout, const SubTransformerConfig& config,
+                          const SuperTransformerDims& super);
 
 struct TrainProgress {
   int64_t step = 0;
@@ -86,7 +98,8 @@ struct TrainResult {
 };
 
 // Trains on `corpus`, resuming from out_dir's newest checkpoint when there is one (after checking
-// it is a run of the same kind, space and config: FAILED_PRECONDITION otherwise). `report` is
+// it is a run of the same kind, space, config and dropout scaling: FAILED_PRECONDITION
+// otherwise). `report` is
 // called every `report_every` steps. When `stop` becomes true, a checkpoint is written and
 // CANCELLED returned.
 absl::StatusOr<TrainResult> TrainTransformer(

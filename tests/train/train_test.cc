@@ -112,6 +112,15 @@ TEST(SpaceOfConfigTest, TheSuperTransformerHasTheConfigsOwnDimensions) {
   EXPECT_OK(ValidateConfig(ActiveOnly(c), one));
 }
 
+TEST(ScaledDropoutTest, ScalesByEachStacksEmbedDimOverTheSuperTransformers) {
+  const DesignSpace space = hat::testing::ToySpace();  // super embed dims 32 / 32
+  SubTransformerConfig c = LargestConfig(space);
+  c.encoder.embed_dim = 24;
+  const StepDropout d = ScaledDropout(0.2, c, space.super);
+  EXPECT_DOUBLE_EQ(d.encoder, 0.2 * 24 / 32);
+  EXPECT_DOUBLE_EQ(d.decoder, 0.2);
+}
+
 class TrainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -183,6 +192,19 @@ TEST_F(TrainerTest, AnotherRunInTheSameDirectoryIsRefused) {
   options_.config = SmallestConfig(options_.space);
   EXPECT_THAT(TrainTransformer(options_, corpus_),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("supernet run")));
+}
+
+// A SubTransformer's dropout is scaled against its design space's SuperTransformer: the same
+// config trained on a space of another width would continue with another dropout.
+TEST_F(TrainerTest, ResumingWithAnotherDropoutScalingIsRefused) {
+  options_.steps = 10;
+  options_.config = SmallestConfig(options_.space);  // embed dims 24 of 32
+  ASSERT_OK(TrainTransformer(options_, corpus_).status());
+  options_.steps = 20;
+  options_.space.super.encoder_embed_dim = 48;
+  EXPECT_THAT(TrainTransformer(options_, corpus_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("dropout was scaled against embed dims 32/32, not 48/32")));
 }
 
 TEST_F(TrainerTest, CorruptAndTruncatedCheckpointsAreRefusedWithTheirName) {
