@@ -61,9 +61,14 @@ absl::Status CheckResumable(const CheckpointInfo& info, const TrainOptions& opti
   // SuperTransformer scaled it against the SubTransformer's own dims (info.space.super).
   const nlohmann::json previous = nlohmann::json::parse(info.options_json, nullptr, false);
   std::vector<int> was = {info.space.super.encoder_embed_dim, info.space.super.decoder_embed_dim};
-  if (previous.is_object() && previous.contains("dropout_embed_reference") &&
-      previous["dropout_embed_reference"].is_array()) {
-    was = previous["dropout_embed_reference"].get<std::vector<int>>();
+  if (previous.is_object() && previous.contains("dropout_embed_reference")) {
+    const nlohmann::json& recorded = previous["dropout_embed_reference"];
+    if (!recorded.is_array() || recorded.size() != 2 || !recorded[0].is_number_integer() ||
+        !recorded[1].is_number_integer()) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": dropout_embed_reference is not two integers: ", recorded.dump().substr(0, 64)));
+    }
+    was = {recorded[0].get<int>(), recorded[1].get<int>()};
   }
   const std::vector<int> now = {options.space.super.encoder_embed_dim,
                                 options.space.super.decoder_embed_dim};

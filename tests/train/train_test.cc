@@ -205,6 +205,18 @@ TEST_F(TrainerTest, ResumingWithAnotherDropoutScalingIsRefused) {
   EXPECT_THAT(TrainTransformer(options_, corpus_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("dropout was scaled against embed dims 32/32, not 48/32")));
+
+  // A checkpoint whose record of it is damaged is refused, not guessed at.
+  options_.space = hat::testing::ToySpace();
+  const std::string newest = ListCheckpoints(options_.out_dir).back();
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo info, ReadCheckpointInfo(newest));
+  info.options_json = R"({"dropout_embed_reference": [32, "wide"]})";
+  ASSERT_OK_AND_ASSIGN(auto model, SuperTransformer::Create(info.space, 1));
+  ASSERT_OK(RestoreCheckpoint(newest, *model, nullptr));
+  ASSERT_OK(SaveCheckpoint(CheckpointPath(options_.out_dir, 15), info, *model, nullptr));
+  EXPECT_THAT(TrainTransformer(options_, corpus_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("checkpoint_15.pt: dropout_embed_reference is not two integers")));
 }
 
 TEST_F(TrainerTest, CorruptAndTruncatedCheckpointsAreRefusedWithTheirName) {
