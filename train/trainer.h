@@ -99,9 +99,8 @@ struct TrainResult {
 
 // Trains on `corpus`, resuming from out_dir's newest checkpoint when there is one (after checking
 // it is a run of the same kind, space, config and dropout scaling: FAILED_PRECONDITION
-// otherwise). `report` is
-// called every `report_every` steps. When `stop` becomes true, a checkpoint is written and
-// CANCELLED returned.
+// otherwise). `report` is called every `report_every` steps. When `stop` becomes true, a
+// checkpoint is written and CANCELLED returned.
 absl::StatusOr<TrainResult> TrainTransformer(
     const TrainOptions& options, const PreparedCorpus& corpus,
     const std::function<void(const TrainProgress&)>& report = nullptr, int64_t report_every = 100,
