@@ -14,9 +14,9 @@
 # 3. Each: validation loss with inherited weights (hatctl subnet eval), and validation loss after
 #    SUB_STEPS updates from scratch (hatctl subnet train; default 4000), same recipe (dropout
 #    scaled against the space's SuperTransformer, as HAT does) but for the warm-up (SUB_WARMUP,
-#    default 2000, so a short budget is not spent in warm-up). PARALLEL
-#    trainings (default 1) run side by side, THREADS / PARALLEL threads each: on 2 cores two
-#    1-thread trainings finish sooner than two 2-thread ones in turn.
+#    default 2000, so a short budget is not spent in warm-up). PARALLEL trainings (default 1)
+#    run side by side, THREADS / PARALLEL threads each: on 2 cores two 1-thread trainings
+#    finish sooner than two 2-thread ones in turn.
 # 4. Kendall's tau between the two orders, the budget (updates, wall time) beside it, in
 #    rank-<SUPER_STEPS>-<SUB_STEPS>.md.
 # Every step resumes where it stopped when the script is run again, and results are kept per
