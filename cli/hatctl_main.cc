@@ -2,12 +2,13 @@
 //
 // Local commands (no server): `space list|show|sample`, `config validate|features|convert`,
 // `measure`, `predictor fit|predict`, `data prepare`, `supernet train`, `subnet train|eval`,
-// `translate`, `bleu`. Remote (hat-server): `agents list`,
+// `translate`, `bleu`, `checkpoint info|average`. Remote (hat-server): `agents list`,
 // `jobs submit|list|get|watch|cancel`, `dataset export`.
 // Every command takes --json for output that scripts read. Exit codes: 0 ok, 1 failure (the
 // message on stderr says what and where), 2 bad command line.
 #include <CLI/CLI.hpp>
 
+#include "cli/checkpoint_commands.h"
 #include "cli/cli_output.h"
 #include "cli/config_commands.h"
 #include "cli/measure_command.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   hat::cli::AddMeasureCommand(app, &exit_code);
   hat::cli::AddPredictorCommands(app, &exit_code);
   hat::cli::AddNmtCommands(app, &exit_code);
+  hat::cli::AddCheckpointCommands(app, &exit_code);
   // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
   try {

@@ -215,26 +215,29 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (!r.ok()) return r.status();
-  const nlohmann::json j = {{"kind", subnet ? "subnet" : "supernet"},
-                            {"space", o.space.name},
-                            {"final_step", r->final_step},
-                            {"steps_run", r->steps_run},
-                            {"resumed_from", r->resumed_from},
-                            {"seconds", r->seconds},
-                            {"tokens_per_s", r->tokens_per_s},
-                            {"final_train_loss", r->final_loss},
-                            {"valid_loss", r->valid_loss},
-                            {"valid_nll", r->valid_nll},
-                            {"skipped_too_long", r->skipped_too_long},
-                            {"checkpoint", r->last_checkpoint},
-                            {"averaged_checkpoint", r->averaged_checkpoint}};
+  nlohmann::json j = {{"kind", subnet ? "subnet" : "supernet"},
+                      {"space", o.space.name},
+                      {"final_step", r->final_step},
+                      {"steps_run", r->steps_run},
+                      {"resumed_from", r->resumed_from},
+                      {"seconds", r->seconds},
+                      {"tokens_per_s", r->tokens_per_s},
+                      {"final_train_loss", r->final_loss},
+                      {"valid_loss", r->valid_loss},
+                      {"valid_nll", r->valid_nll},
+                      {"skipped_too_long", r->skipped_too_long},
+                      {"checkpoint", r->last_checkpoint},
+                      {"averaged_checkpoint", r->averaged_checkpoint}};
+  // Null when the run resumed a checkpoint that did not record its training time.
+  j["total_seconds"] = r->total_seconds ? nlohmann::json(*r->total_seconds) : nlohmann::json();
   if (f.json) {
     PrintJson(j);
   } else {
     std::cout << absl::StrFormat(
         "trained to step %d (%d steps in %.0f s, %.0f tokens/s); valid loss %.4f (nll %.4f)\n"
-        "checkpoint: %s\n",
+        "training time in all: %s\ncheckpoint: %s\n",
         r->final_step, r->steps_run, r->seconds, r->tokens_per_s, r->valid_loss, r->valid_nll,
+        r->total_seconds ? absl::StrFormat("%.0f s", *r->total_seconds) : "not recorded",
         r->averaged_checkpoint.empty() ? r->last_checkpoint : r->averaged_checkpoint);
   }
   return absl::OkStatus();

@@ -31,6 +31,7 @@ nlohmann::json InfoToJson(const CheckpointInfo& info) {
                       {"options", info.options_json},
                       {"averaged_from", info.averaged_from}};
   if (info.config) j["config"] = ConfigToJsonValue(*info.config);
+  if (info.train_seconds) j["train_seconds"] = *info.train_seconds;
   return j;
 }
 
@@ -54,6 +55,7 @@ absl::StatusOr<CheckpointInfo> InfoFromJson(const std::string& text, const std::
     info.corpus_dir = j.value("corpus_dir", "");
     info.options_json = j.at("options").get<std::string>();
     info.averaged_from = j.at("averaged_from").get<int>();
+    if (j.contains("train_seconds")) info.train_seconds = j["train_seconds"].get<double>();
     if (j.contains("config")) {
       HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseSubTransformerConfig(j["config"].dump()));
       info.config = parsed.config;
@@ -197,6 +199,41 @@ absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path, bool pref
   const std::vector<std::string> all = ListCheckpoints(path);
   if (all.empty()) return absl::NotFoundError(absl::StrCat(path, ": holds no checkpoint"));
   return all.back();
+}
+
+absl::StatusOr<std::vector<std::string>> ExpandCheckpoints(const std::vector<std::string>& inputs,
+                                                           int last) {
+  if (last < 0) return absl::InvalidArgumentError(absl::StrCat("last=", last, ": must be >= 0"));
+  std::vector<std::string> out;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(input, ec)) {
+      const std::vector<std::string> found = ListCheckpoints(input);
+      if (found.empty()) return absl::NotFoundError(absl::StrCat(input, ": holds no checkpoint"));
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (std::filesystem::is_regular_file(input, ec)) {
+      out.push_back(input);
+    } else {
+      return absl::NotFoundError(absl::StrCat(input, ": no such checkpoint file or run directory"));
+    }
+  }
+  if (out.empty()) return absl::InvalidArgumentError("no checkpoints given");
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(out[i], out[k], ec)) {
+        return absl::InvalidArgumentError(absl::StrCat(out[i], ": named twice (as ", out[k], ")"));
+      }
+    }
+  }
+  if (last > 0) {
+    if (out.size() < static_cast<size_t>(last)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the last ", last, " checkpoints asked for, ", out.size(), " found"));
+    }
+    out.erase(out.begin(), out.end() - last);
+  }
+  return out;
 }
 
 absl::Status PruneCheckpoints(const std::string& dir, int keep) {

@@ -38,6 +38,9 @@ struct CheckpointInfo {
   std::string corpus_dir;    // the corpus it was trained on (the default for evaluation)
   std::string options_json;  // the training options, for the record and for resume checks
   int averaged_from = 0;     // > 0: the average of this many checkpoints (no optimizer state)
+  // Training wall time up to `step`, summed over every run that resumed the training; unset in
+  // checkpoints written before it was recorded (and in runs resumed from one).
+  std::optional<double> train_seconds;
 };
 
 absl::Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info,
@@ -61,6 +64,13 @@ std::string CheckpointPath(const std::string& dir, int64_t step);
 absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path, bool prefer_average = true);
 // Deletes all but the newest `keep` checkpoints of `dir`.
 absl::Status PruneCheckpoints(const std::string& dir, int keep);
+
+// The checkpoints `inputs` name, in order: a file stands for itself, a run directory for its
+// checkpoint_<step>.pt files, oldest first (not its average). With last > 0, only the last `last`
+// of them. NOT_FOUND for a missing input or an empty directory; INVALID_ARGUMENT for a checkpoint
+// named twice or fewer than `last` found.
+absl::StatusOr<std::vector<std::string>> ExpandCheckpoints(const std::vector<std::string>& inputs,
+                                                           int last = 0);
 
 // Averages the parameters of `paths` (same space) into `out`. INVALID_ARGUMENT when they are
 // from different design spaces.

@@ -237,26 +237,34 @@ absl::StatusOr<TrainResult> TrainTransformer(
                                      .weight_decay(options.weight_decay));
     TrainResult result;
     result.skipped_too_long = plan.skipped_too_long;
+    // Training time before this process: unknown when resuming a checkpoint without a record.
+    std::optional<double> earlier_seconds = 0.0;
     const std::vector<std::string> existing = ListCheckpoints(options.out_dir);
     if (!existing.empty()) {
       HAT_ASSIGN_OR_RETURN(CheckpointInfo previous, ReadCheckpointInfo(existing.back()));
       HAT_RETURN_IF_ERROR(CheckResumable(previous, options, space, existing.back()));
       HAT_RETURN_IF_ERROR(RestoreCheckpoint(existing.back(), *model, &optimizer));
       result.resumed_from = previous.step;
+      earlier_seconds = previous.train_seconds;
     }
+    const auto start = std::chrono::steady_clock::now();
+    auto seconds = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    auto total_seconds = [&](double this_run) -> std::optional<double> {
+      if (!earlier_seconds) return std::nullopt;
+      return *earlier_seconds + this_run;
+    };
     const int64_t num_batches = static_cast<int64_t>(plan.batches.size());
     auto save = [&](int64_t step) -> absl::Status {
       info.step = step;
+      info.train_seconds = total_seconds(seconds());
       const std::string path = CheckpointPath(options.out_dir, step);
       HAT_RETURN_IF_ERROR(SaveCheckpoint(path, info, *model, &optimizer));
       result.last_checkpoint = path;
       return PruneCheckpoints(options.out_dir, options.keep_checkpoints);
     };
 
-    const auto start = std::chrono::steady_clock::now();
-    auto seconds = [&] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
     int64_t tokens = 0;
     double window_loss = 0, window_nll = 0;
     int64_t window_tokens = 0;
@@ -352,6 +360,7 @@ absl::StatusOr<TrainResult> TrainTransformer(
     }
     result.final_step = step;
     result.seconds = seconds();
+    result.total_seconds = total_seconds(result.seconds);
     result.tokens_per_s = static_cast<double>(tokens) / std::max(result.seconds, 1e-9);
     if (result.last_checkpoint.empty()) {
       const std::vector<std::string> all = ListCheckpoints(options.out_dir);

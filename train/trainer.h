@@ -87,7 +87,10 @@ struct TrainResult {
   int64_t final_step = 0;
   int64_t steps_run = 0;  // in this process
   int64_t resumed_from = 0;
-  double seconds = 0;
+  double seconds = 0;  // in this process
+  // Summed over every run of the training (checkpoints record it); unset when it resumed a
+  // checkpoint written before that record existed.
+  std::optional<double> total_seconds;
   double tokens_per_s = 0;
   double final_loss = 0;
   double valid_loss = 0;  // of the trained config (the largest, for a SuperTransformer)

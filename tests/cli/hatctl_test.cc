@@ -10,6 +10,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
+#include "tests/support/toy_corpus.h"
 
 namespace hat {
 namespace {
@@ -160,6 +161,58 @@ TEST(HatctlTest, BadInputGetsAClearErrorNotACrash) {
   EXPECT_THAT(r.err, HasSubstr("/nonexistent.yml: cannot open"));
   r = Hatctl("space frobnicate");
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// A SuperTransformer trained for 4 updates on a toy corpus: its checkpoints inspected and the last
+// two averaged, as a user does with a run stopped before its end.
+TEST(HatctlCheckpointTest, InfoAndAverageOfARunsCheckpoints) {
+  hat::testing::TempDir dir;
+  hat::testing::WriteToyCorpus(dir.path());
+  const std::string run = dir.File("run");
+  const RunResult train =
+      Hatctl("supernet train --space tiny --data " + Quote(dir.path()) + " --vocab-size 60" +
+             " --cache " + Quote(dir.File("cache")) + " --steps 4 --save-every 2 --threads 1" +
+             " --out " + Quote(run) + " --json");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const nlohmann::json trained = nlohmann::json::parse(train.out);
+  EXPECT_EQ(trained["final_step"], 4);
+  ASSERT_TRUE(trained["total_seconds"].is_number()) << train.out;
+
+  RunResult r = Hatctl("checkpoint info " + Quote(run) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["checkpoint"], run + "/checkpoint_4.pt");
+  EXPECT_EQ(info["kind"], "supernet");
+  EXPECT_EQ(info["step"], 4);
+  EXPECT_EQ(info["space"]["name"], "tiny");
+  EXPECT_EQ(info["options"]["steps"], 4);
+  EXPECT_EQ(info["averaged_from"], 0);
+  // Recorded when the checkpoint was written, before the run's final validation.
+  EXPECT_GT(info["train_seconds"].get<double>(), 0);
+  EXPECT_LE(info["train_seconds"].get<double>(), trained["total_seconds"].get<double>());
+
+  const std::string averaged = dir.File("avg.pt");
+  r = Hatctl("checkpoint average " + Quote(run) + " --last 2 --out " + Quote(averaged) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json average = nlohmann::json::parse(r.out);
+  EXPECT_EQ(average["averaged_from"], 2);
+  EXPECT_EQ(average["inputs"],
+            nlohmann::json({run + "/checkpoint_2.pt", run + "/checkpoint_4.pt"}));
+  r = Hatctl("checkpoint info " + Quote(averaged) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["averaged_from"], 2);
+  EXPECT_EQ(info["step"], 4);
+
+  r = Hatctl("checkpoint average " + Quote(run) + " --last 5 --out " + Quote(dir.File("x.pt")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the last 5 checkpoints asked for, 2 found"));
+  r = Hatctl("checkpoint info " + Quote(dir.File("nowhere")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("nowhere: no such checkpoint file or run directory"));
+  r = Hatctl("checkpoint info " + Quote(dir.File("train.en")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("train.en: not a readable checkpoint"));
 }
 
 }  // namespace

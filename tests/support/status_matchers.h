@@ -1,5 +1,6 @@
 // GoogleTest matchers for absl::Status / absl::StatusOr (Debian's Abseil ships none):
 //   EXPECT_THAT(s, IsOk());
+//   EXPECT_THAT(statusor, IsOkAndHolds(ElementsAre(1, 2)));
 //   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("encoder")));
 //   ASSERT_OK_AND_ASSIGN(auto x, Foo());
 //   ASSERT_OK(Bar());  EXPECT_OK(Bar());
@@ -24,6 +25,14 @@ MATCHER(IsOk, "is OK") {
   const absl::Status& s = GetStatus(arg);
   if (!s.ok()) *result_listener << "status is " << s;
   return s.ok();
+}
+
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 MATCHER_P2(StatusIs, code, message_matcher, "has the code and a matching message") {

@@ -27,8 +27,10 @@
 namespace hat {
 namespace {
 
+using ::hat::testing::IsOkAndHolds;
 using ::hat::testing::StatusIs;
 using ::hat::testing::TempDir;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(LrScheduleTest, WarmupThenInverseSqrtOrCosine) {
@@ -169,6 +171,19 @@ TEST_F(TrainerTest, ResumingGivesTheSameWeightsAsAnUninterruptedRun) {
   EXPECT_EQ(resumed.resumed_from, 10);
   EXPECT_EQ(resumed.steps_run, 10);
 
+  // The training time is summed over both runs: the first run's, as its checkpoint recorded it,
+  // plus the second's.
+  ASSERT_TRUE(straight.total_seconds.has_value());
+  EXPECT_DOUBLE_EQ(*straight.total_seconds, straight.seconds);
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo at_10,
+                       ReadCheckpointInfo(CheckpointPath(options_.out_dir, 10)));
+  ASSERT_TRUE(at_10.train_seconds.has_value());
+  ASSERT_TRUE(resumed.total_seconds.has_value());
+  EXPECT_DOUBLE_EQ(*resumed.total_seconds, *at_10.train_seconds + resumed.seconds);
+  EXPECT_GT(*resumed.total_seconds, resumed.seconds);
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo at_20, ReadCheckpointInfo(resumed.last_checkpoint));
+  EXPECT_GT(at_20.train_seconds.value_or(0), *at_10.train_seconds);
+
   const auto a = Parameters(straight.last_checkpoint);
   const auto b = Parameters(resumed.last_checkpoint);
   ASSERT_EQ(a.size(), b.size());
@@ -177,6 +192,28 @@ TEST_F(TrainerTest, ResumingGivesTheSameWeightsAsAnUninterruptedRun) {
   auto fresh = SuperTransformer::Create(hat::testing::ToySpace(), options_.seed);
   ASSERT_OK(fresh.status());
   EXPECT_FALSE((*fresh)->parameters()[1].equal(a[1]));
+}
+
+// A checkpoint from before training time was recorded: the total is unknown, not understated.
+TEST_F(TrainerTest, ResumingACheckpointWithoutTrainingTimeLeavesTheTotalUnset) {
+  options_.steps = 10;
+  ASSERT_OK(TrainTransformer(options_, corpus_).status());
+  const std::string at_10 = CheckpointPath(options_.out_dir, 10);
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo info, ReadCheckpointInfo(at_10));
+  info.train_seconds.reset();
+  ASSERT_OK_AND_ASSIGN(auto model, SuperTransformer::Create(info.space, 1));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+  ASSERT_OK(RestoreCheckpoint(at_10, *model, &optimizer));
+  ASSERT_OK(SaveCheckpoint(at_10, info, *model, &optimizer));
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo reread, ReadCheckpointInfo(at_10));
+  EXPECT_FALSE(reread.train_seconds.has_value());
+
+  options_.steps = 20;
+  ASSERT_OK_AND_ASSIGN(TrainResult resumed, TrainTransformer(options_, corpus_));
+  EXPECT_EQ(resumed.resumed_from, 10);
+  EXPECT_FALSE(resumed.total_seconds.has_value());
+  ASSERT_OK_AND_ASSIGN(CheckpointInfo at_20, ReadCheckpointInfo(resumed.last_checkpoint));
+  EXPECT_FALSE(at_20.train_seconds.has_value());
 }
 
 TEST_F(TrainerTest, StopRequestWritesACheckpointAndCancels) {
@@ -243,6 +280,27 @@ TEST_F(TrainerTest, CorruptAndTruncatedCheckpointsAreRefusedWithTheirName) {
   options_.steps = 20;
   EXPECT_THAT(TrainTransformer(options_, corpus_),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checkpoint_15.pt")));
+}
+
+TEST_F(TrainerTest, CheckpointsToAverageAreNamedByFileOrRunDirectory) {
+  options_.steps = 20;
+  ASSERT_OK(TrainTransformer(options_, corpus_).status());
+  const std::string at_10 = CheckpointPath(options_.out_dir, 10),
+                    at_20 = CheckpointPath(options_.out_dir, 20);
+  EXPECT_THAT(ExpandCheckpoints({options_.out_dir}), IsOkAndHolds(ElementsAre(at_10, at_20)));
+  EXPECT_THAT(ExpandCheckpoints({options_.out_dir}, 1), IsOkAndHolds(ElementsAre(at_20)));
+  EXPECT_THAT(ExpandCheckpoints({at_20, at_10}), IsOkAndHolds(ElementsAre(at_20, at_10)));
+  EXPECT_THAT(ExpandCheckpoints({options_.out_dir}, 3),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the last 3 checkpoints asked for, 2 found")));
+  EXPECT_THAT(ExpandCheckpoints({options_.out_dir, at_10}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("named twice")));
+  EXPECT_THAT(ExpandCheckpoints({out_.File("nowhere")}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nowhere: no such checkpoint")));
+  std::filesystem::create_directories(out_.File("empty"));
+  EXPECT_THAT(ExpandCheckpoints({out_.File("empty")}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("empty: holds no checkpoint")));
+  EXPECT_THAT(ExpandCheckpoints({}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(TrainerTest, AveragedCheckpointIsTheMeanOfTheLastOnes) {
