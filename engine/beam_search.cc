@@ -57,6 +57,8 @@ absl::StatusOr<std::vector<Hypothesis>> BeamSearch(StepDecoder& decoder, int sen
     at::Tensor tokens = at::full({static_cast<int64_t>(sentences) * k}, opt.eos, at::kLong);
 
     for (int step = 0; step < opt.max_steps; ++step) {
+      // Scored where the decoder runs (a GPU's logits stay there); only the 2·beam candidates
+      // per sentence come to the CPU for the bookkeeping below.
       at::Tensor lprobs = at::log_softmax(decoder.Step(tokens).to(at::kDouble), -1);
       const int64_t vocab = lprobs.size(1);
       lprobs.select(1, opt.pad).fill_(kNegInf);
@@ -71,9 +73,11 @@ absl::StatusOr<std::vector<Hypothesis>> BeamSearch(StepDecoder& decoder, int sen
       for (int n = 0; n < sentences; ++n) {
         for (int j = 0; j < k; ++j) prior_a[n][j][0] = live[n][j].log_prob;
       }
-      at::Tensor total = (lprobs.view({sentences, k, vocab}) + prior).view({sentences, k * vocab});
+      at::Tensor total = (lprobs.view({sentences, k, vocab}) + prior.to(lprobs.device()))
+                             .view({sentences, k * vocab});
       const int64_t width = std::min<int64_t>(2 * k, k * vocab);
-      auto [values, indices] = total.topk(width, 1);
+      auto [device_values, device_indices] = total.topk(width, 1);
+      const at::Tensor values = device_values.cpu(), indices = device_indices.cpu();
       auto values_a = values.accessor<double, 2>();
       auto indices_a = indices.accessor<int64_t, 2>();
 

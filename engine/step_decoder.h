@@ -10,7 +10,9 @@ class StepDecoder {
  public:
   virtual ~StepDecoder() = default;
   // Feeds the previous tokens [rows] and returns scores [rows, vocab] of the next token
-  // (logits or log-probabilities: the search normalises with log-softmax).
+  // (logits or log-probabilities: the search normalises with log-softmax). `tokens` and
+  // Reorder's `order` may be on the CPU whatever the decoder's device; the scores are on the
+  // decoder's device.
   virtual at::Tensor Step(const at::Tensor& tokens) = 0;
   // Keeps the rows `order` selects (rows stay within their sentence's block).
   virtual void Reorder(const at::Tensor& order) = 0;

@@ -204,7 +204,9 @@ at::Tensor IncrementalDecoder::Step(const at::Tensor& tokens) {
   const int64_t rows = sentences_ * beam_;
   // The token fed at step t sits at position padding_idx + 1 + t (no padding in a hypothesis).
   const double scale = std::sqrt(static_cast<double>(w_.decoder_embed.size(1)));
-  at::Tensor x = at::embedding(w_.decoder_embed, tokens.view({rows, 1}), w_.padding_idx) * scale +
+  // Tokens may come from the CPU (beam search keeps its bookkeeping there).
+  const at::Tensor fed = tokens.to(w_.decoder_embed.device()).view({rows, 1});
+  at::Tensor x = at::embedding(w_.decoder_embed, fed, w_.padding_idx) * scale +
                  w_.decoder_positions[w_.padding_idx + 1 + t];
   for (size_t i = 0; i < w_.decoder_layers.size(); ++i) {
     const DecoderLayerWeights& layer = w_.decoder_layers[i];
@@ -248,9 +250,11 @@ at::Tensor IncrementalDecoder::Project(const at::Tensor& x, const LinearWeights&
 }
 
 void IncrementalDecoder::Reorder(const at::Tensor& order) {
+  if (cache_.empty()) return;
+  const at::Tensor rows = order.to(cache_[0].self_keys.device());
   for (LayerCache& c : cache_) {
-    c.self_keys = c.self_keys.index_select(0, order);
-    c.self_values = c.self_values.index_select(0, order);
+    c.self_keys = c.self_keys.index_select(0, rows);
+    c.self_values = c.self_values.index_select(0, rows);
   }
 }
 
