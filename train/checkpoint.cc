@@ -123,35 +123,42 @@ absl::Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info,
   return WriteFileAtomically(path, bytes);
 }
 
-absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
+struct CheckpointReader::Archive {
   torch::serialize::InputArchive archive;
-  CheckpointInfo info;
-  HAT_RETURN_IF_ERROR(OpenArchive(path, archive, &info));
-  return info;
+};
+
+CheckpointReader::CheckpointReader() = default;
+CheckpointReader::CheckpointReader(CheckpointReader&&) noexcept = default;
+CheckpointReader& CheckpointReader::operator=(CheckpointReader&&) noexcept = default;
+CheckpointReader::~CheckpointReader() = default;
+
+absl::StatusOr<CheckpointReader> CheckpointReader::Open(const std::string& path) {
+  CheckpointReader reader;
+  reader.path_ = path;
+  reader.archive_ = std::make_unique<Archive>();
+  HAT_RETURN_IF_ERROR(OpenArchive(path, reader.archive_->archive, &reader.info_));
+  return reader;
 }
 
-absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
-                               torch::optim::Optimizer* optimizer) {
-  torch::serialize::InputArchive archive;
-  CheckpointInfo info;
-  HAT_RETURN_IF_ERROR(OpenArchive(path, archive, &info));
-  if (!(info.space.super == model.space().super)) {
+absl::Status CheckpointReader::Restore(SuperTransformer& model,
+                                       torch::optim::Optimizer* optimizer) {
+  if (!(info_.space.super == model.space().super)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": its SuperTransformer has other dimensions than the model it is loaded into"));
+        path_, ": its SuperTransformer has other dimensions than the model it is loaded into"));
   }
-  return CallTorch(path, [&]() -> absl::Status {
+  return CallTorch(path_, [&]() -> absl::Status {
     torch::serialize::InputArchive params;
-    if (!archive.try_read("params", params)) {
-      return absl::DataLossError(absl::StrCat(path, ": no parameters"));
+    if (!archive_->archive.try_read("params", params)) {
+      return absl::DataLossError(absl::StrCat(path_, ": no parameters"));
     }
     torch::NoGradGuard no_grad;
     for (auto& p : model.named_parameters()) {
       at::Tensor stored;
       if (!params.try_read(p.key(), stored)) {
-        return absl::DataLossError(absl::StrCat(path, ": parameter ", p.key(), " is missing"));
+        return absl::DataLossError(absl::StrCat(path_, ": parameter ", p.key(), " is missing"));
       }
       if (!stored.sizes().equals(p.value().sizes())) {
-        return absl::DataLossError(absl::StrCat(path, ": parameter ", p.key(), " has shape ",
+        return absl::DataLossError(absl::StrCat(path_, ": parameter ", p.key(), " has shape ",
                                                 c10::str(stored.sizes()), ", expected ",
                                                 c10::str(p.value().sizes())));
       }
@@ -159,9 +166,9 @@ absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
     }
     if (optimizer != nullptr) {
       torch::serialize::InputArchive state;
-      if (!archive.try_read("optimizer", state)) {
+      if (!archive_->archive.try_read("optimizer", state)) {
         return absl::FailedPreconditionError(
-            absl::StrCat(path,
+            absl::StrCat(path_,
                          ": has no optimizer state (an averaged checkpoint cannot be "
                          "resumed from)"));
       }
@@ -169,6 +176,17 @@ absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
+  HAT_ASSIGN_OR_RETURN(CheckpointReader reader, CheckpointReader::Open(path));
+  return reader.info();
+}
+
+absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
+                               torch::optim::Optimizer* optimizer) {
+  HAT_ASSIGN_OR_RETURN(CheckpointReader reader, CheckpointReader::Open(path));
+  return reader.Restore(model, optimizer);
 }
 
 std::string CheckpointPath(const std::string& dir, int64_t step) {
@@ -248,17 +266,22 @@ absl::Status PruneCheckpoints(const std::string& dir, int keep) {
 
 absl::Status AverageCheckpoints(const std::vector<std::string>& paths, const std::string& out) {
   if (paths.empty()) return absl::InvalidArgumentError("no checkpoints to average");
-  HAT_ASSIGN_OR_RETURN(CheckpointInfo info, ReadCheckpointInfo(paths.back()));
+  // Each file is read once; the newest gives the metadata of the average.
+  HAT_ASSIGN_OR_RETURN(CheckpointReader newest, CheckpointReader::Open(paths.back()));
+  CheckpointInfo info = newest.info();
   HAT_ASSIGN_OR_RETURN(auto sum_model, SuperTransformer::Create(info.space, 0));
   HAT_ASSIGN_OR_RETURN(auto scratch, SuperTransformer::Create(info.space, 0));
   std::vector<at::Tensor> sums;
   for (size_t i = 0; i < paths.size(); ++i) {
-    HAT_ASSIGN_OR_RETURN(CheckpointInfo other, ReadCheckpointInfo(paths[i]));
-    if (!(other.space == info.space)) {
+    absl::StatusOr<CheckpointReader> opened =
+        i + 1 == paths.size() ? absl::StatusOr<CheckpointReader>(std::move(newest))
+                              : CheckpointReader::Open(paths[i]);
+    if (!opened.ok()) return opened.status();
+    if (!(opened->info().space == info.space)) {
       return absl::InvalidArgumentError(
           absl::StrCat(paths[i], " and ", paths.back(), " are from different design spaces"));
     }
-    HAT_RETURN_IF_ERROR(RestoreCheckpoint(paths[i], *scratch, nullptr));
+    HAT_RETURN_IF_ERROR(opened->Restore(*scratch, nullptr));
     HAT_RETURN_IF_ERROR(CallTorch("averaging", [&]() -> absl::Status {
       torch::NoGradGuard no_grad;
       const auto params = scratch->parameters();

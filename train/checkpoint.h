@@ -10,6 +10,7 @@
 #define HATFLEET_TRAIN_CHECKPOINT_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,16 +44,40 @@ struct CheckpointInfo {
   std::optional<double> train_seconds;
 };
 
+// A checkpoint file read and parsed once: its metadata, then its parameters into a model built
+// from that metadata. (LibTorch parses the archive whole, so the metadata alone costs as much as
+// everything: a caller that needs both opens the file once with this.)
+class CheckpointReader {
+ public:
+  // DATA_LOSS for an unreadable, truncated or foreign file; FAILED_PRECONDITION for another
+  // format version.
+  static absl::StatusOr<CheckpointReader> Open(const std::string& path);
+  CheckpointReader(CheckpointReader&&) noexcept;
+  CheckpointReader& operator=(CheckpointReader&&) noexcept;
+  ~CheckpointReader();
+
+  const std::string& path() const { return path_; }
+  const CheckpointInfo& info() const { return info_; }
+  // Copies the parameters into `model` (built from the same space) and, when given and present,
+  // the optimizer state. INVALID_ARGUMENT for a model of other dimensions; DATA_LOSS naming the
+  // tensor when a shape differs or one is missing; FAILED_PRECONDITION when an optimizer state
+  // is asked of an averaged checkpoint.
+  absl::Status Restore(SuperTransformer& model, torch::optim::Optimizer* optimizer);
+
+ private:
+  struct Archive;  // LibTorch's archive, kept out of this header
+  CheckpointReader();
+  std::string path_;
+  CheckpointInfo info_;
+  std::unique_ptr<Archive> archive_;
+};
+
 absl::Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info,
                             const SuperTransformer& model,
                             const torch::optim::Optimizer* optimizer);
 
-// The metadata only. DATA_LOSS for an unreadable, truncated or foreign file; FAILED_PRECONDITION
-// for another format version.
+// CheckpointReader's, for callers that need only one of the two.
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path);
-
-// Copies the checkpoint's parameters into `model` (built from the same space) and, when given and
-// present, its optimizer state. DATA_LOSS naming the tensor when a shape differs or one is missing.
 absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
                                torch::optim::Optimizer* optimizer);
 

@@ -10,9 +10,10 @@ namespace hat {
 absl::StatusOr<TrainedModel> LoadTrainedModel(const std::string& checkpoint_or_dir) {
   TrainedModel model;
   HAT_ASSIGN_OR_RETURN(model.checkpoint, ResolveCheckpoint(checkpoint_or_dir));
-  HAT_ASSIGN_OR_RETURN(model.info, ReadCheckpointInfo(model.checkpoint));
+  HAT_ASSIGN_OR_RETURN(CheckpointReader reader, CheckpointReader::Open(model.checkpoint));
+  model.info = reader.info();
   HAT_ASSIGN_OR_RETURN(model.super, SuperTransformer::Create(model.info.space, 0));
-  HAT_RETURN_IF_ERROR(RestoreCheckpoint(model.checkpoint, *model.super, nullptr));
+  HAT_RETURN_IF_ERROR(reader.Restore(*model.super, nullptr));
   HAT_ASSIGN_OR_RETURN(SubwordModel subword,
                        SubwordModel::FromSerialized(model.info.subword_model,
                                                     model.checkpoint + " (subword model)"));

@@ -241,11 +241,11 @@ absl::StatusOr<TrainResult> TrainTransformer(
     std::optional<double> earlier_seconds = 0.0;
     const std::vector<std::string> existing = ListCheckpoints(options.out_dir);
     if (!existing.empty()) {
-      HAT_ASSIGN_OR_RETURN(CheckpointInfo previous, ReadCheckpointInfo(existing.back()));
-      HAT_RETURN_IF_ERROR(CheckResumable(previous, options, space, existing.back()));
-      HAT_RETURN_IF_ERROR(RestoreCheckpoint(existing.back(), *model, &optimizer));
-      result.resumed_from = previous.step;
-      earlier_seconds = previous.train_seconds;
+      HAT_ASSIGN_OR_RETURN(CheckpointReader previous, CheckpointReader::Open(existing.back()));
+      HAT_RETURN_IF_ERROR(CheckResumable(previous.info(), options, space, existing.back()));
+      HAT_RETURN_IF_ERROR(previous.Restore(*model, &optimizer));
+      result.resumed_from = previous.info().step;
+      earlier_seconds = previous.info().train_seconds;
     }
     const auto start = std::chrono::steady_clock::now();
     auto seconds = [&] {

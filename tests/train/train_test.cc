@@ -312,8 +312,13 @@ TEST_F(TrainerTest, AveragedCheckpointIsTheMeanOfTheLastOnes) {
   const auto a = Parameters(all[0]), b = Parameters(all[1]),
              avg = Parameters(r.averaged_checkpoint);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(avg[i].allclose((a[i] + b[i]) / 2, 1e-6, 1e-7));
-  ASSERT_OK_AND_ASSIGN(CheckpointInfo info, ReadCheckpointInfo(r.averaged_checkpoint));
-  EXPECT_EQ(info.averaged_from, 2);
+  ASSERT_OK_AND_ASSIGN(CheckpointReader averaged, CheckpointReader::Open(r.averaged_checkpoint));
+  EXPECT_EQ(averaged.info().averaged_from, 2);
+  // An average has no optimizer state: it cannot be resumed from.
+  ASSERT_OK_AND_ASSIGN(auto model, SuperTransformer::Create(averaged.info().space, 1));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+  EXPECT_THAT(averaged.Restore(*model, &optimizer),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no optimizer state")));
   ASSERT_OK_AND_ASSIGN(std::string resolved, ResolveCheckpoint(options_.out_dir));
   EXPECT_EQ(resolved, r.averaged_checkpoint);
 }
