@@ -137,9 +137,8 @@ absl::Status Run(const std::string& space_name, const std::string& device, int c
     names.assign(sampled.size(), "sampled");
   }
   for (const std::string& file : config_files) {
-    HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(file));
-    HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(parsed.config, space), file));
-    sampled.push_back(parsed.config);
+    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, LoadConfigInSpace(file, space));
+    sampled.push_back(std::move(config));
     names.push_back(std::filesystem::path(file).stem().string());
   }
   nlohmann::json out = {{"space", space_name},
@@ -161,14 +160,15 @@ absl::Status Run(const std::string& space_name, const std::string& device, int c
 
   HAT_ASSIGN_OR_RETURN(auto factory, LatencyWorkloadFactory::Create(space, device, seed));
   const MeasurementProtocol protocol = MeasurementProtocol::Hat();
-  for (int i = 0; i < std::min<int>(measure_configs, sampled.size()); ++i) {
+  const int measured = std::min<int>(measure_configs, sampled.size());
+  for (int i = 0; i < measured; ++i) {
     HAT_ASSIGN_OR_RETURN(auto workload, factory->Create(sampled[i], WorkloadShape{}));
     HAT_ASSIGN_OR_RETURN(ConfigMeasurement m, MeasureWorkload(*workload, protocol));
     nlohmann::json row = MeasurementToJson(m, protocol);
     row["config"] = CanonicalKey(sampled[i]);
     row["name"] = names[i];
     out["latency"].push_back(row);
-    std::cerr << "measured " << i + 1 << "/" << measure_configs << ": " << m.total_ms << " ms\n";
+    std::cerr << "measured " << i + 1 << "/" << measured << ": " << m.total_ms << " ms\n";
   }
   out["passed"] = passed;
   std::cout << out.dump(2) << "\n";

@@ -67,8 +67,7 @@ struct AverageFlags {
 
 absl::Status RunAverage(const AverageFlags& f) {
   HAT_ASSIGN_OR_RETURN(const std::vector<std::string> paths, ExpandCheckpoints(f.inputs, f.last));
-  HAT_RETURN_IF_ERROR(AverageCheckpoints(paths, f.out));
-  HAT_ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(f.out));
+  HAT_ASSIGN_OR_RETURN(const CheckpointInfo info, AverageCheckpoints(paths, f.out));
   if (f.json) {
     PrintJson({{"out", f.out},
                {"averaged_from", info.averaged_from},

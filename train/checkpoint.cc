@@ -264,7 +264,8 @@ absl::Status PruneCheckpoints(const std::string& dir, int keep) {
   return absl::OkStatus();
 }
 
-absl::Status AverageCheckpoints(const std::vector<std::string>& paths, const std::string& out) {
+absl::StatusOr<CheckpointInfo> AverageCheckpoints(const std::vector<std::string>& paths,
+                                                  const std::string& out) {
   if (paths.empty()) return absl::InvalidArgumentError("no checkpoints to average");
   // Each file is read once; the newest gives the metadata of the average.
   HAT_ASSIGN_OR_RETURN(CheckpointReader newest, CheckpointReader::Open(paths.back()));
@@ -304,7 +305,8 @@ absl::Status AverageCheckpoints(const std::vector<std::string>& paths, const std
     return absl::OkStatus();
   }));
   info.averaged_from = static_cast<int>(paths.size());
-  return SaveCheckpoint(out, info, *sum_model, nullptr);
+  HAT_RETURN_IF_ERROR(SaveCheckpoint(out, info, *sum_model, nullptr));
+  return info;
 }
 
 }  // namespace hat

@@ -97,9 +97,11 @@ absl::Status PruneCheckpoints(const std::string& dir, int keep);
 absl::StatusOr<std::vector<std::string>> ExpandCheckpoints(const std::vector<std::string>& inputs,
                                                            int last = 0);
 
-// Averages the parameters of `paths` (same space) into `out`. INVALID_ARGUMENT when they are
-// from different design spaces.
-absl::Status AverageCheckpoints(const std::vector<std::string>& paths, const std::string& out);
+// Averages the parameters of `paths` (same space) into `out` and returns the metadata written
+// there (the newest input's, with averaged_from set). INVALID_ARGUMENT when they are from
+// different design spaces.
+absl::StatusOr<CheckpointInfo> AverageCheckpoints(const std::vector<std::string>& paths,
+                                                  const std::string& out);
 
 }  // namespace hat
 

@@ -372,7 +372,7 @@ absl::StatusOr<TrainResult> TrainTransformer(
         all.erase(all.begin(), all.end() - options.average_last);
       }
       result.averaged_checkpoint = options.out_dir + "/checkpoint_avg.pt";
-      HAT_RETURN_IF_ERROR(AverageCheckpoints(all, result.averaged_checkpoint));
+      HAT_RETURN_IF_ERROR(AverageCheckpoints(all, result.averaged_checkpoint).status());
     }
     return result;
   });
