@@ -1,0 +1,47 @@
+#include "server/coordinator_helpers.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace hat::coordinator_internal {
+namespace {
+
+constexpr size_t kMaxNameLength = 64;
+
+}  // namespace
+
+absl::Status CheckName(const std::string& field, const std::string& value, bool allow_empty) {
+  if (value.empty() && allow_empty) return absl::OkStatus();
+  if (value.empty() || value.size() > kMaxNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be 1 to ", kMaxNameLength, " characters, got ", value.size()));
+  }
+  for (char c : value) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(field, "='", value.substr(0, kMaxNameLength),
+                                                     "': only letters, digits, '.', '_', '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Terminal(v1::JobState s) {
+  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED || s == v1::JOB_STATE_CANCELLED;
+}
+
+google::protobuf::Timestamp Stamp(int64_t unix_ms) {
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(unix_ms);
+}
+
+std::string TaskKey(const std::string& job_id, int index) {
+  return absl::StrFormat("%s/%06d", job_id, index);
+}
+
+std::string PredictorKey(const std::string& device_class, int64_t version) {
+  return absl::StrFormat("%s/%012d", device_class, version);
+}
+
+}  // namespace hat::coordinator_internal
