@@ -250,6 +250,7 @@ struct DecodeFlags {
   double lenpen = 1.0;
   int batch = 64;
   int threads = 2;
+  std::string device = "cpu";
 };
 
 void AddDecodeFlags(CLI::App* cmd, DecodeFlags* d) {
@@ -258,6 +259,17 @@ void AddDecodeFlags(CLI::App* cmd, DecodeFlags* d) {
       ->capture_default_str();
   cmd->add_option("--batch", d->batch, "Sentences per batch")->capture_default_str();
   cmd->add_option("--threads", d->threads, "Intra-op threads")->capture_default_str();
+  cmd->add_option("--device", d->device, "Translate on cpu or cuda (needs a CUDA LibTorch build)")
+      ->capture_default_str();
+}
+
+// `config` of `model` as a standalone SubTransformer on `device`, ready to translate.
+absl::StatusOr<SubTransformer> ExtractForDecoding(const TrainedModel& model,
+                                                  const SubTransformerConfig& config,
+                                                  const std::string& device) {
+  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+  if (device != "cpu") HAT_RETURN_IF_ERROR(sub.MoveTo(device));
+  return sub;
 }
 
 TranslateOptions ToTranslateOptions(const DecodeFlags& d) {
@@ -304,6 +316,7 @@ struct EvalFlags {
 };
 
 absl::Status RunEval(const EvalFlags& f) {
+  if (f.bleu) HAT_RETURN_IF_ERROR(CheckDevice(f.decode.device));
   HAT_ASSIGN_OR_RETURN(ModelAndConfig loaded,
                        LoadModelAndConfig(f.supernet, f.config_file, f.decode.threads));
   const TrainedModel& model = loaded.model;
@@ -330,7 +343,7 @@ absl::Status RunEval(const EvalFlags& f) {
     HAT_ASSIGN_OR_RETURN(std::string ref_file, layout.File("test", layout.target_lang));
     HAT_ASSIGN_OR_RETURN(std::vector<std::string> sources, ReadLines(src_file));
     HAT_ASSIGN_OR_RETURN(std::vector<std::string> refs, ReadLines(ref_file));
-    HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+    HAT_ASSIGN_OR_RETURN(SubTransformer sub, ExtractForDecoding(model, config, f.decode.device));
     const auto start = std::chrono::steady_clock::now();
     auto progress = [&](int done, int total) {
       const double s =
@@ -365,10 +378,12 @@ struct TranslateFlags {
 };
 
 absl::Status RunTranslate(const TranslateFlags& f) {
+  HAT_RETURN_IF_ERROR(CheckDevice(f.decode.device));
   HAT_ASSIGN_OR_RETURN(ModelAndConfig loaded,
                        LoadModelAndConfig(f.model, f.config_file, f.decode.threads));
   const TrainedModel& model = loaded.model;
-  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, loaded.config));
+  HAT_ASSIGN_OR_RETURN(SubTransformer sub,
+                       ExtractForDecoding(model, loaded.config, f.decode.device));
   std::vector<std::string> sources;
   for (std::string line; std::getline(std::cin, line);) sources.push_back(line);
   int truncated = 0;

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -30,6 +31,10 @@ absl::Status SearchOptions::Validate() const {
   if (max_steps < 1 || max_steps > 4096) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_steps=", max_steps, ": must be in [1, 4096]"));
+  }
+  if (vocab_size != 0 && vocab_size <= std::max(eos, pad)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("vocab_size=", vocab_size, ": must leave eos and pad in the vocabulary"));
   }
   if (!(length_penalty >= 0 && length_penalty <= 10)) {
     return absl::InvalidArgumentError(
@@ -59,7 +64,13 @@ absl::StatusOr<std::vector<Hypothesis>> BeamSearch(StepDecoder& decoder, int sen
     for (int step = 0; step < opt.max_steps; ++step) {
       // Scored where the decoder runs (a GPU's logits stay there); only the 2·beam candidates
       // per sentence come to the CPU for the bookkeeping below.
-      at::Tensor lprobs = at::log_softmax(decoder.Step(tokens).to(at::kDouble), -1);
+      at::Tensor logits = decoder.Step(tokens);
+      if (opt.vocab_size > logits.size(1)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "vocab_size=", opt.vocab_size, ": the decoder has only ", logits.size(1), " outputs"));
+      }
+      if (opt.vocab_size > 0) logits = logits.narrow(1, 0, opt.vocab_size);
+      at::Tensor lprobs = at::log_softmax(logits.to(at::kDouble), -1);
       const int64_t vocab = lprobs.size(1);
       lprobs.select(1, opt.pad).fill_(kNegInf);
       const bool last = step == opt.max_steps - 1;

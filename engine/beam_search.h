@@ -22,6 +22,10 @@ struct SearchOptions {
   double length_penalty = 1.0;  // score / length^length_penalty; 0 = raw log-probability
   int64_t eos = 2;
   int64_t pad = 1;
+  // Only ids below this are generated, the distribution renormalised over them (0: the decoder's
+  // whole vocabulary). A model whose subword vocabulary is smaller than its design space's has
+  // output rows that stand for no subword: they must never be chosen.
+  int64_t vocab_size = 0;
 
   absl::Status Validate() const;
 };

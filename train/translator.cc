@@ -65,6 +65,7 @@ absl::StatusOr<std::vector<std::string>> Translate(const SubTransformer& model,
   search.length_penalty = options.length_penalty;
   search.eos = kEosIdx;
   search.pad = kPaddingIdx;
+  search.vocab_size = subword.vocab_size();
   for (size_t begin = 0; begin < order.size(); begin += options.batch_sentences) {
     const size_t end = std::min(order.size(), begin + options.batch_sentences);
     const int n = static_cast<int>(end - begin);
@@ -84,6 +85,8 @@ absl::StatusOr<std::vector<std::string>> Translate(const SubTransformer& model,
             const std::vector<int32_t>& ids = encoded[order[begin + r]];
             for (size_t j = 0; j < ids.size(); ++j) a[r][j] = ids[j];
           }
+          // The model may live on a GPU (SubTransformer::MoveTo); its embedding says where.
+          src = src.to(model.weights().encoder_embed.device());
           const EncoderOutput enc = Encode(model.weights(), src);
           IncrementalDecoder decoder(model.weights(), enc, options.beam, max_steps,
                                      model.decoding_kernels());

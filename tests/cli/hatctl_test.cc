@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -213,6 +214,41 @@ TEST(HatctlCheckpointTest, InfoAndAverageOfARunsCheckpoints) {
   r = Hatctl("checkpoint info " + Quote(dir.File("train.en")));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("train.en: not a readable checkpoint"));
+}
+
+TEST(HatctlTranslateTest, TranslatesStdinLineByLineOnTheDeviceAsked) {
+  hat::testing::TempDir dir;
+  hat::testing::WriteToyCorpus(dir.path());
+  const std::string run = dir.File("run");
+  const RunResult train =
+      Hatctl("supernet train --space tiny --data " + Quote(dir.path()) + " --vocab-size 60" +
+             " --cache " + Quote(dir.File("cache")) + " --steps 2 --threads 1 --out " + Quote(run));
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const std::string input = dir.File("input.en");
+  std::ofstream(input) << "a dog runs\nthe big cat sits on the mat\n\n";
+  const std::string translate =
+      "translate --model " + Quote(run) + " --config " +
+      Quote(hat::testing::SourcePath("data/configs/transformer-tiny.yml")) +
+      " --beam 2 --threads 1";
+
+  RunResult r = Hatctl(translate + " --device cpu < " + Quote(input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // one line per line
+
+  r = Hatctl(translate + " --device tpu < " + Quote(input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("device 'tpu' is unknown (expected cpu or cuda)"));
+  EXPECT_EQ(r.out, "");
+
+  // Debian's LibTorch has no CUDA: refused up front, naming the device. (Built against a CUDA
+  // LibTorch on a GPU machine, it translates like the CPU.)
+  r = Hatctl(translate + " --device cuda < " + Quote(input));
+  if (r.exit_code == 0) {
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  } else {
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("device cuda: this LibTorch build has no CUDA"));
+  }
 }
 
 }  // namespace

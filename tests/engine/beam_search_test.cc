@@ -127,6 +127,17 @@ TEST(BeamSearchTest, MaxStepsForcesEos) {
   EXPECT_THAT(b[0].tokens, ElementsAre(5, 5, kEos));
 }
 
+TEST(BeamSearchTest, IdsBeyondTheVocabularyAreNeverGenerated) {
+  // Unlimited, greedy takes 3 then 5 then eos. With ids 5-7 outside the vocabulary, the prefix 3
+  // can only end (eos, renormalised to probability 1).
+  TableDecoder decoder(Trap(), 1);
+  SearchOptions opt = Beam(1, 0);
+  opt.vocab_size = 5;
+  ASSERT_OK_AND_ASSIGN(auto b, BeamSearch(decoder, 1, opt));
+  EXPECT_THAT(b[0].tokens, ElementsAre(3, kEos));
+  EXPECT_NEAR(b[0].log_prob, std::log(0.6), 1e-12);
+}
+
 TEST(BeamSearchTest, BadOptionsAreRefused) {
   TableDecoder decoder(Trap(), 1);
   SearchOptions opt;
@@ -137,6 +148,15 @@ TEST(BeamSearchTest, BadOptionsAreRefused) {
   opt.length_penalty = -1;
   EXPECT_THAT(BeamSearch(decoder, 1, opt),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("length_penalty=-1")));
+  opt.length_penalty = 1;
+  opt.vocab_size = kEos;
+  EXPECT_THAT(BeamSearch(decoder, 1, opt),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vocab_size=2: must leave eos and pad in the vocabulary")));
+  opt.vocab_size = kVocab + 1;
+  EXPECT_THAT(BeamSearch(decoder, 1, opt),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vocab_size=9: the decoder has only 8 outputs")));
 }
 
 }  // namespace
