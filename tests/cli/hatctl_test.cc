@@ -164,16 +164,21 @@ TEST(HatctlTest, BadInputGetsAClearErrorNotACrash) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// `hatctl supernet train` of the tiny space on a toy corpus written into `dir` (60 subword pieces
+// against the space's 10,000-word vocabulary), its run directory `dir`/run.
+RunResult TrainToySuperTransformer(const hat::testing::TempDir& dir, const std::string& flags) {
+  hat::testing::WriteToyCorpus(dir.path());
+  return Hatctl("supernet train --space tiny --data " + Quote(dir.path()) + " --vocab-size 60" +
+                " --cache " + Quote(dir.File("cache")) + " --threads 1 --out " +
+                Quote(dir.File("run")) + " " + flags);
+}
+
 // A SuperTransformer trained for 4 updates on a toy corpus: its checkpoints inspected and the last
 // two averaged, as a user does with a run stopped before its end.
 TEST(HatctlCheckpointTest, InfoAndAverageOfARunsCheckpoints) {
   hat::testing::TempDir dir;
-  hat::testing::WriteToyCorpus(dir.path());
   const std::string run = dir.File("run");
-  const RunResult train =
-      Hatctl("supernet train --space tiny --data " + Quote(dir.path()) + " --vocab-size 60" +
-             " --cache " + Quote(dir.File("cache")) + " --steps 4 --save-every 2 --threads 1" +
-             " --out " + Quote(run) + " --json");
+  const RunResult train = TrainToySuperTransformer(dir, "--steps 4 --save-every 2 --json");
   ASSERT_EQ(train.exit_code, 0) << train.err;
   const nlohmann::json trained = nlohmann::json::parse(train.out);
   EXPECT_EQ(trained["final_step"], 4);
@@ -218,11 +223,8 @@ TEST(HatctlCheckpointTest, InfoAndAverageOfARunsCheckpoints) {
 
 TEST(HatctlTranslateTest, TranslatesStdinLineByLineOnTheDeviceAsked) {
   hat::testing::TempDir dir;
-  hat::testing::WriteToyCorpus(dir.path());
   const std::string run = dir.File("run");
-  const RunResult train =
-      Hatctl("supernet train --space tiny --data " + Quote(dir.path()) + " --vocab-size 60" +
-             " --cache " + Quote(dir.File("cache")) + " --steps 2 --threads 1 --out " + Quote(run));
+  const RunResult train = TrainToySuperTransformer(dir, "--steps 2");
   ASSERT_EQ(train.exit_code, 0) << train.err;
   const std::string input = dir.File("input.en");
   std::ofstream(input) << "a dog runs\nthe big cat sits on the mat\n\n";
