@@ -1,6 +1,8 @@
-// The coordinator's logic; see coordinator.h for the contract. Every mutation follows one
-// pattern: compute the new records, Persist() them in one batch, and only then change memory
-// and wake waiters, so a failed write changes nothing and nothing unwritten is acknowledged.
+// The coordinator's core: recovery, persistence, job and task bookkeeping, maintenance; its RPC
+// halves are coordinator_fleet.cc, coordinator_jobs.cc and coordinator_predictors.cc. See
+// coordinator.h for the contract. Every mutation follows one pattern: compute the new records,
+// Persist() them in one batch, and only then change memory and wake waiters, so a failed write
+// changes nothing and nothing unwritten is acknowledged.
 #include "server/coordinator.h"
 
 #include <google/protobuf/util/time_util.h>
