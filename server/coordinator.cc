@@ -22,12 +22,16 @@ namespace {
 
 using coordinator_internal::Stamp;
 using coordinator_internal::TaskKey;
-using coordinator_internal::Terminal;
 using google::protobuf::util::TimeUtil;
 
 constexpr char kMetaKey[] = "server";
 
 }  // namespace
+
+bool IsTerminal(v1::JobState state) {
+  return state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
+         state == v1::JOB_STATE_CANCELLED;
+}
 
 Coordinator::Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options)
     : store_(std::move(store)), options_(std::move(options)) {
@@ -185,7 +189,7 @@ void Coordinator::FillProgress(v1::Job& job, int64_t total, const TaskCounts& c)
     p->set_rate_per_s(0);
     p->set_eta_s(-1);
   }
-  if (!Terminal(job.state()) && c.ended == total) {
+  if (!IsTerminal(job.state()) && c.ended == total) {
     job.set_state(c.failed > 0 ? v1::JOB_STATE_FAILED : v1::JOB_STATE_SUCCEEDED);
     if (c.failed > 0) {
       job.set_error(absl::StrCat(c.failed, " of ", total, " configs could not be measured"));

@@ -41,6 +41,9 @@ namespace hat {
 // Most measurements of one config a latency-dataset job may ask for (its `repeats`).
 inline constexpr int kMaxMeasurementRepeats = 20;
 
+// SUCCEEDED, FAILED or CANCELLED: a job in this state changes no more.
+bool IsTerminal(v1::JobState state);
+
 struct CoordinatorOptions {
   int64_t heartbeat_interval_ms = 5000;
   int64_t lost_after_ms = 20000;       // no heartbeat this long: agent LOST, lease expired

@@ -28,10 +28,6 @@ absl::Status CheckName(const std::string& field, const std::string& value, bool 
   return absl::OkStatus();
 }
 
-bool Terminal(v1::JobState s) {
-  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED || s == v1::JOB_STATE_CANCELLED;
-}
-
 google::protobuf::Timestamp Stamp(int64_t unix_ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(unix_ms);
 }

@@ -8,16 +8,12 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "hat/v1/job_service.pb.h"
 
 namespace hat::coordinator_internal {
 
 // Device classes, host groups and ids: 1-64 characters of [A-Za-z0-9._-], so they are safe in
 // storage keys (which use '/') and in file names. INVALID_ARGUMENT naming `field` otherwise.
 absl::Status CheckName(const std::string& field, const std::string& value, bool allow_empty);
-
-// SUCCEEDED, FAILED or CANCELLED: the job changes no more.
-bool Terminal(v1::JobState s);
 
 google::protobuf::Timestamp Stamp(int64_t unix_ms);
 

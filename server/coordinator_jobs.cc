@@ -23,7 +23,6 @@ namespace hat {
 
 using coordinator_internal::CheckName;
 using coordinator_internal::Stamp;
-using coordinator_internal::Terminal;
 
 // ---------------------------------------------------------------------------------------------
 // JobService
@@ -213,7 +212,7 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
   }
-  if (Terminal(it->second.job.state())) return it->second.job;
+  if (IsTerminal(it->second.job.state())) return it->second.job;
   JobEntry job = it->second;
   WriteBatch batch;
   std::map<std::string, v1::TaskRecord> cancelled;
@@ -318,7 +317,7 @@ absl::Status Coordinator::AdvanceActiveSampling() {
     const int64_t have = static_cast<int64_t>(entry.task_keys.size());
     if (!entry.job.spec().has_latency_dataset() ||
         spec.strategy() != v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY ||
-        Terminal(entry.job.state()) || entry.counts.ended < have ||
+        IsTerminal(entry.job.state()) || entry.counts.ended < have ||
         have >= entry.job.progress().total()) {
       continue;
     }

@@ -110,9 +110,7 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* ctx, const v1::WatchJ
         coordinator_->WaitJobChange(req->job_id(), version, DeadlineMs(*ctx, *coordinator_, 1000),
                                     [ctx] { return ctx->IsCancelled(); });
     if (!change.ok()) return ToGrpcStatus(change.status());
-    const v1::JobState state = change->first.state();
-    const bool ended = state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
-                       state == v1::JOB_STATE_CANCELLED;
+    const bool ended = IsTerminal(change->first.state());
     if (change->second != version || ended) {
       if (!writer->Write(change->first)) break;  // the client went away
       version = change->second;
