@@ -268,7 +268,7 @@ absl::StatusOr<SubTransformer> ExtractForDecoding(const TrainedModel& model,
                                                   const SubTransformerConfig& config,
                                                   const std::string& device) {
   HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
-  if (device != "cpu") HAT_RETURN_IF_ERROR(sub.MoveTo(device));
+  HAT_RETURN_IF_ERROR(sub.MoveTo(device));
   return sub;
 }
 
