@@ -12,9 +12,10 @@
 #             8000), dropout 0.3, last-10-checkpoint average; the brief gives no schedule:
 #             WARMUP updates (default 2000), then SCHEDULE (default inverse_sqrt; cosine decays
 #             to 1e-7 at the last update, HAT's own); SEED default 1), then test2016
-#             BLEU on tokenised, lowercased text (beam 5). Wall time is recorded (summed over
-#             resumed runs) and the progress log kept (tiny_train.log). Interrupted (Ctrl-C), it
-#             checkpoints; rerun the same command to resume.
+#             BLEU on tokenised, lowercased text (beam 5; the translations are kept in
+#             test2016.hyp.de). Wall time is recorded (summed over resumed runs) and the progress
+#             log kept (tiny_train.log). Interrupted (Ctrl-C), it checkpoints; rerun the same
+#             command to resume.
 set -euo pipefail
 PARTS="${PARTS:-throughput tiny}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -64,7 +65,7 @@ if want tiny; then
     > "$OUT/tiny_train.json" 2> >(tee -a "$OUT/tiny_train.log" >&2)
   train_s=$(( $(date +%s) - start ))
   "$HATCTL" subnet eval --supernet "$OUT/tiny" --bleu --tokenize none --beam 5 \
-    --threads "$THREADS" --json > "$OUT/tiny_eval.json"
+    --threads "$THREADS" --translations "$OUT/test2016.hyp.de" --json > "$OUT/tiny_eval.json"
   "$PY" - "$OUT" "$train_s" "$WARMUP" "$SEED" "$SCHEDULE" <<'PYEOF' | tee "$OUT/tiny.md"
 import json, sys
 out, train_s, warmup, seed, schedule = sys.argv[1], int(sys.argv[2]), *sys.argv[3:6]
@@ -74,10 +75,14 @@ e = json.load(open(f"{out}/tiny_eval.json"))
 # run's when it resumed a checkpoint older than that record.
 total = t.get("total_seconds")
 wall = f"{total / 60:.1f} min" if total is not None else f"{train_s / 60:.1f} min (this run)"
-print("| updates | training wall time | tokens/s | valid nll | test2016 BLEU (tok, lc) |")
-print("|---|---|---|---|---|")
+b = e["test"]
+print("| updates | training wall time | tokens/s | valid nll | test2016 BLEU (tok, lc) "
+      "| 1-4-gram precisions | hyp / ref tokens | brevity penalty |")
+print("|---|---|---|---|---|---|---|---|")
 print(f"| {t['final_step']} | {wall} | {t['tokens_per_s']:.0f} | "
-      f"{e['valid_nll']:.3f} | {e['test_bleu']:.2f} |")
+      f"{e['valid_nll']:.3f} | {e['test_bleu']:.2f} | "
+      f"{' / '.join(f'{p:.1f}' for p in b['precisions'])} | "
+      f"{b['hyp_len']} / {b['ref_len']} | {b['brevity_penalty']:.3f} |")
 print(f"\nwarm-up {warmup} updates, {schedule} schedule, seed {seed}")
 PYEOF
 fi

@@ -16,6 +16,7 @@
 #include "cli/cli_output.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "engine/sub_transformer.h"
@@ -301,6 +302,39 @@ absl::StatusOr<ModelAndConfig> LoadModelAndConfig(const std::string& checkpoint,
   return out;
 }
 
+// A corpus BLEU's breakdown as JSON, the fields `hatctl bleu --json` prints: what a user needs to
+// see why a score is what it is (e.g. a brevity penalty below 1: translations too short).
+nlohmann::json BleuBreakdownJson(const BleuScore& b) {
+  return {{"bleu", b.bleu},
+          {"precisions", b.precisions},
+          {"matches", b.matches},
+          {"totals", b.totals},
+          {"brevity_penalty", b.brevity_penalty},
+          {"hyp_len", b.hypothesis_length},
+          {"ref_len", b.reference_length},
+          {"sentences", b.sentences}};
+}
+
+// sacreBLEU's one-line form: "BLEU = 39.70 71.3/47.2/33.8/24.5 (BP = 0.972 ...)".
+std::string SacreBleuLine(const BleuScore& b) {
+  return absl::StrFormat(
+      "BLEU = %.2f %.1f/%.1f/%.1f/%.1f (BP = %.3f ratio = %.3f hyp_len = %d ref_len = %d)", b.bleu,
+      b.precisions[0], b.precisions[1], b.precisions[2], b.precisions[3], b.brevity_penalty,
+      b.reference_length > 0 ? static_cast<double>(b.hypothesis_length) / b.reference_length : 0,
+      b.hypothesis_length, b.reference_length);
+}
+
+// The directory `path` is to be written into exists: checked before minutes of translation.
+absl::Status CheckParentDirectoryExists(const std::string& path, absl::string_view flag) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", path, ": directory ", parent.string(), " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
 struct EvalFlags {
   std::string supernet;
   std::string config_file;
@@ -311,12 +345,20 @@ struct EvalFlags {
   bool bleu = false;
   std::string tokenize = "13a";
   bool lowercase = false;
+  std::string translations;  // where the test translations go ("": not kept)
   DecodeFlags decode;
   bool json = false;
 };
 
 absl::Status RunEval(const EvalFlags& f) {
+  if (!f.translations.empty() && !f.bleu) {
+    return absl::InvalidArgumentError(
+        "--translations needs --bleu (it keeps the test translations)");
+  }
   if (f.bleu) HAT_RETURN_IF_ERROR(CheckDevice(f.decode.device));
+  if (!f.translations.empty()) {
+    HAT_RETURN_IF_ERROR(CheckParentDirectoryExists(f.translations, "--translations"));
+  }
   HAT_ASSIGN_OR_RETURN(ModelAndConfig loaded,
                        LoadModelAndConfig(f.supernet, f.config_file, f.decode.threads));
   const TrainedModel& model = loaded.model;
@@ -337,6 +379,7 @@ absl::Status RunEval(const EvalFlags& f) {
                       {"valid_loss", v.loss},           {"valid_nll", v.nll},
                       {"valid_sentences", v.sentences}, {"valid_tokens", v.target_tokens},
                       {"valid_seconds", v.seconds}};
+  std::optional<BleuScore> bleu;
   if (f.bleu) {
     HAT_ASSIGN_OR_RETURN(BleuTokenize tokenize, ParseBleuTokenize(f.tokenize));
     HAT_ASSIGN_OR_RETURN(std::string src_file, layout.File("test", layout.source_lang));
@@ -354,19 +397,25 @@ absl::Status RunEval(const EvalFlags& f) {
     HAT_ASSIGN_OR_RETURN(
         std::vector<std::string> hyps,
         Translate(sub, *model.subword, sources, ToTranslateOptions(f.decode), progress));
-    HAT_ASSIGN_OR_RETURN(BleuScore b, CorpusBleu(hyps, {refs}, {tokenize, f.lowercase}));
-    j["test_bleu"] = b.bleu;
-    j["test_sentences"] = b.sentences;
-    j["bleu_tokenize"] = f.tokenize;
     j["translate_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!f.translations.empty()) {
+      HAT_RETURN_IF_ERROR(WriteFileAtomically(
+          f.translations, hyps.empty() ? "" : absl::StrJoin(hyps, "\n") + "\n"));
+      j["translations"] = f.translations;
+    }
+    HAT_ASSIGN_OR_RETURN(bleu, CorpusBleu(hyps, {refs}, {tokenize, f.lowercase}));
+    j["test_bleu"] = bleu->bleu;
+    j["test_sentences"] = bleu->sentences;
+    j["bleu_tokenize"] = f.tokenize;
+    j["test"] = BleuBreakdownJson(*bleu);
   }
   if (f.json) {
     PrintJson(j);
   } else {
     std::cout << absl::StrFormat("valid loss %.4f (nll %.4f) on %d sentences in %.3f s\n", v.loss,
                                  v.nll, v.sentences, v.seconds);
-    if (f.bleu) std::cout << absl::StrFormat("test BLEU %.2f\n", j["test_bleu"].get<double>());
+    if (bleu) std::cout << "test " << SacreBleuLine(*bleu) << "\n";
   }
   return absl::OkStatus();
 }
@@ -424,24 +473,12 @@ absl::Status RunBleu(const BleuFlags& f) {
   }
   const BleuScore& b = *scored;
   if (f.json) {
-    PrintJson({{"bleu", b.bleu},
-               {"precisions", b.precisions},
-               {"matches", b.matches},
-               {"totals", b.totals},
-               {"brevity_penalty", b.brevity_penalty},
-               {"hyp_len", b.hypothesis_length},
-               {"ref_len", b.reference_length},
-               {"sentences", b.sentences},
-               {"tokenize", f.tokenize},
-               {"lowercase", f.lowercase}});
+    nlohmann::json j = BleuBreakdownJson(b);
+    j["tokenize"] = f.tokenize;
+    j["lowercase"] = f.lowercase;
+    PrintJson(j);
   } else {
-    // sacreBLEU's one-line form.
-    std::cout << absl::StrFormat(
-        "BLEU = %.2f %.1f/%.1f/%.1f/%.1f (BP = %.3f ratio = %.3f hyp_len = %d ref_len = %d)\n",
-        b.bleu, b.precisions[0], b.precisions[1], b.precisions[2], b.precisions[3],
-        b.brevity_penalty,
-        b.reference_length > 0 ? static_cast<double>(b.hypothesis_length) / b.reference_length : 0,
-        b.hypothesis_length, b.reference_length);
+    std::cout << SacreBleuLine(b) << "\n";
   }
   return absl::OkStatus();
 }
@@ -495,8 +532,12 @@ void AddNmtCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--tokenize", ef->tokenize, "BLEU tokenisation: 13a or none")
       ->capture_default_str();
   eval->add_flag("--lowercase", ef->lowercase, "Case-insensitive BLEU");
+  eval->add_option("--translations", ef->translations,
+                   "With --bleu: also write the test translations to this file");
   AddDecodeFlags(eval, &ef->decode);
-  eval->add_flag("--json", ef->json, "Print JSON: valid_loss, valid_nll, valid_seconds, test_bleu");
+  eval->add_flag(
+      "--json", ef->json,
+      "Print JSON: valid_loss, valid_nll, valid_seconds, test_bleu and its breakdown (test)");
   eval->callback([ef, exit_code] { *exit_code = ReportError(RunEval(*ef)); });
 
   CLI::App* translate = app.add_subcommand(

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
@@ -251,6 +253,57 @@ TEST(HatctlTranslateTest, TranslatesStdinLineByLineOnTheDeviceAsked) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("device cuda: this LibTorch build has no CUDA"));
   }
+}
+
+// `subnet eval --bleu` reports the breakdown behind the score and keeps the translations it
+// scored: `hatctl bleu` on the kept file gives the same figures.
+TEST(HatctlEvalTest, ReportsTheBleuBreakdownAndKeepsTheTranslations) {
+  hat::testing::TempDir dir;
+  const std::string run = dir.File("run");
+  const RunResult train = TrainToySuperTransformer(dir, "--steps 2");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const std::string hyps = dir.File("test.hyp.de");
+  const std::string eval = "subnet eval --supernet " + Quote(run) + " --config " +
+                           Quote(hat::testing::SourcePath("data/configs/transformer-tiny.yml")) +
+                           " --bleu --tokenize none --beam 2 --threads 1";
+
+  RunResult r = Hatctl(eval + " --translations " + Quote(hyps) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json scored = nlohmann::json::parse(r.out);
+  EXPECT_EQ(scored["translations"], hyps);
+  const nlohmann::json& test = scored["test"];
+  EXPECT_EQ(test["bleu"], scored["test_bleu"]);
+  EXPECT_EQ(test["sentences"], 16);
+  EXPECT_EQ(test["precisions"].size(), 4u);
+  EXPECT_GT(test["ref_len"].get<int>(), 0);
+
+  std::ifstream kept(hyps);
+  std::string line;
+  int lines = 0, tokens = 0;
+  while (std::getline(kept, line)) {
+    ++lines;
+    std::istringstream words(line);
+    for (std::string w; words >> w;) ++tokens;
+  }
+  EXPECT_EQ(lines, 16);
+  EXPECT_EQ(test["hyp_len"], tokens);
+
+  r = Hatctl("bleu --ref " + Quote(dir.File("test.de")) + " --hyp " + Quote(hyps) +
+             " --tokenize none --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json rescored = nlohmann::json::parse(r.out);
+  for (const char* key : {"bleu", "precisions", "brevity_penalty", "hyp_len", "ref_len"}) {
+    EXPECT_EQ(rescored[key], test[key]) << key;
+  }
+
+  // Refused before anything is translated, naming the flag and the directory.
+  r = Hatctl(eval + " --translations " + Quote(dir.File("no/such/dir/hyp.de")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--translations " + dir.File("no/such/dir/hyp.de") + ": directory " +
+                               dir.File("no/such/dir") + " does not exist"));
+  r = Hatctl("subnet eval --supernet " + Quote(run) + " --translations " + Quote(hyps));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--translations needs --bleu"));
 }
 
 }  // namespace
