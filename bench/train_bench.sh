@@ -59,9 +59,9 @@ if want tiny; then
   start=$(date +%s)
   "$HATCTL" subnet train --config "$ROOT/data/configs/transformer-tiny.yml" --space tiny \
     --data "$ROOT/data/multi30k/tok" --out "$OUT/tiny" --steps "$STEPS" --lr 5e-3 \
-    --warmup "$WARMUP" --schedule "$SCHEDULE" --seed "$SEED" --max-tokens 4096 --dropout 0.3 --label-smoothing 0.1 \
-    --threads "$THREADS" --save-every 100 --keep 10 --average-last 10 --valid-every 500 \
-    --log-every 100 --json \
+    --warmup "$WARMUP" --schedule "$SCHEDULE" --seed "$SEED" --max-tokens 4096 --dropout 0.3 \
+    --label-smoothing 0.1 --threads "$THREADS" --save-every 100 --keep 10 --average-last 10 \
+    --valid-every 500 --log-every 100 --json \
     > "$OUT/tiny_train.json" 2> >(tee -a "$OUT/tiny_train.log" >&2)
   train_s=$(( $(date +%s) - start ))
   "$HATCTL" subnet eval --supernet "$OUT/tiny" --bleu --tokenize none --beam 5 \
