@@ -40,9 +40,15 @@ void SuperTransformer::Build(uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const SuperTransformerDims& s = space_.super;
   const int64_t q = s.qkv_dim;
-  auto xavier = [&](const std::string& name, int64_t out, int64_t in) {
-    const double bound = std::sqrt(6.0 / static_cast<double>(in + out));
+  auto uniform = [&](const std::string& name, int64_t out, int64_t in, double bound) {
     return register_parameter(name, at::empty({out, in}).uniform_(-bound, bound, gen));
+  };
+  // Xavier-uniform bound of a [out, in] matrix.
+  auto xavier_bound = [](int64_t out, int64_t in) {
+    return std::sqrt(6.0 / static_cast<double>(in + out));
+  };
+  auto xavier = [&](const std::string& name, int64_t out, int64_t in) {
+    return uniform(name, out, in, xavier_bound(out, in));
   };
   auto zeros = [&](const std::string& name, int64_t n) {
     return register_parameter(name, at::zeros({n}));
@@ -81,14 +87,22 @@ void SuperTransformer::Build(uint64_t seed) {
     encoder_.push_back({self_attn(p + "_self_attn", d), norm(p + "_self_attn_norm", d),
                         norm(p + "_final_norm", d), ffn(p, d, s.encoder_ffn_embed_dim)});
   }
+  // Encoder-decoder attention keeps q apart from k, v here (their inputs differ), but fairseq
+  // and HAT's MultiheadAttentionSuper draw them as one [3·qkv, embed] matrix when the encoder
+  // and decoder widths are equal, and as three matrices (q from the decoder width, k and v each
+  // from the encoder width) when they are not; the bounds follow suit.
+  const int64_t de = s.encoder_embed_dim;
+  const int64_t dd = s.decoder_embed_dim;
+  const double ende_q_bound = de == dd ? xavier_bound(3 * q, dd) : xavier_bound(q, dd);
+  const double ende_kv_bound = de == dd ? xavier_bound(3 * q, de) : xavier_bound(q, de);
   for (int i = 0; i < s.decoder_layers; ++i) {
     const std::string p = absl::StrCat("decoder_", i);
-    const int64_t d = s.decoder_embed_dim;
+    const int64_t d = dd;
     DecoderLayerParams layer;
     layer.self_attn = self_attn(p + "_self_attn", d);
-    layer.ende_q_weight = xavier(p + "_ende_q_weight", q, d);
+    layer.ende_q_weight = uniform(p + "_ende_q_weight", q, d, ende_q_bound);
     layer.ende_q_bias = zeros(p + "_ende_q_bias", q);
-    layer.ende_kv_weight = xavier(p + "_ende_kv_weight", 2 * q, s.encoder_embed_dim);
+    layer.ende_kv_weight = uniform(p + "_ende_kv_weight", 2 * q, de, ende_kv_bound);
     layer.ende_kv_bias = zeros(p + "_ende_kv_bias", 2 * q);
     layer.ende_out_weight = xavier(p + "_ende_out_weight", d, q);
     layer.ende_out_bias = zeros(p + "_ende_out_bias", d);

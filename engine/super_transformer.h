@@ -5,7 +5,8 @@
 // projection ([vocab, max embed dim]); self-attention projects q, k, v with one
 // [3·qkv, embed] matrix; encoder-decoder attention projects q from the decoder width and k, v
 // from the encoder width. Initialisation as fairseq: embeddings N(0, dim^-1/2) with a zero
-// padding row, projections Xavier-uniform with zero biases, layer norms (1, 0).
+// padding row, projections Xavier-uniform with zero biases (q, k, v of an attention drawn as
+// one matrix when their input widths are equal, as fairseq does), layer norms (1, 0).
 //
 // Thread safety: Slice() is const and may run concurrently; training mutates the parameters.
 #ifndef HATFLEET_ENGINE_SUPER_TRANSFORMER_H_
