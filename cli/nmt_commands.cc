@@ -343,9 +343,10 @@ struct EvalFlags {
   int valid_sentences = 0;
   int max_tokens = 4096;
   bool bleu = false;
+  std::string bleu_split = "test";  // the split translated and scored; valid is for tuning
   std::string tokenize = "13a";
   bool lowercase = false;
-  std::string translations;  // where the test translations go ("": not kept)
+  std::string translations;  // where the scored translations go ("": not kept)
   DecodeFlags decode;
   bool json = false;
 };
@@ -353,7 +354,13 @@ struct EvalFlags {
 absl::Status RunEval(const EvalFlags& f) {
   if (!f.translations.empty() && !f.bleu) {
     return absl::InvalidArgumentError(
-        "--translations needs --bleu (it keeps the test translations)");
+        "--translations needs --bleu (it keeps the scored translations)");
+  }
+  if (f.bleu_split != "test" && f.bleu_split != "valid") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--bleu-split ", f.bleu_split,
+        ": must be test or valid (choose decoding settings such as --lenpen on valid, report "
+        "test)"));
   }
   if (f.bleu) HAT_RETURN_IF_ERROR(CheckDevice(f.decode.device));
   if (!f.translations.empty()) {
@@ -382,8 +389,9 @@ absl::Status RunEval(const EvalFlags& f) {
   std::optional<BleuScore> bleu;
   if (f.bleu) {
     HAT_ASSIGN_OR_RETURN(BleuTokenize tokenize, ParseBleuTokenize(f.tokenize));
-    HAT_ASSIGN_OR_RETURN(std::string src_file, layout.File("test", layout.source_lang));
-    HAT_ASSIGN_OR_RETURN(std::string ref_file, layout.File("test", layout.target_lang));
+    const std::string& split = f.bleu_split;
+    HAT_ASSIGN_OR_RETURN(std::string src_file, layout.File(split, layout.source_lang));
+    HAT_ASSIGN_OR_RETURN(std::string ref_file, layout.File(split, layout.target_lang));
     HAT_ASSIGN_OR_RETURN(std::vector<std::string> sources, ReadLines(src_file));
     HAT_ASSIGN_OR_RETURN(std::vector<std::string> refs, ReadLines(ref_file));
     HAT_ASSIGN_OR_RETURN(SubTransformer sub, ExtractForDecoding(model, config, f.decode.device));
@@ -405,17 +413,22 @@ absl::Status RunEval(const EvalFlags& f) {
       j["translations"] = f.translations;
     }
     HAT_ASSIGN_OR_RETURN(bleu, CorpusBleu(hyps, {refs}, {tokenize, f.lowercase}));
-    j["test_bleu"] = bleu->bleu;
-    j["test_sentences"] = bleu->sentences;
+    // "test_bleu" and "test" (or "valid_bleu" and "valid"); the sentence count is in the
+    // breakdown ("valid_sentences" is the validation loss's subset).
+    j[split + "_bleu"] = bleu->bleu;
+    if (split == "test") j["test_sentences"] = bleu->sentences;
+    j["bleu_split"] = split;
     j["bleu_tokenize"] = f.tokenize;
-    j["test"] = BleuBreakdownJson(*bleu);
+    j["beam"] = f.decode.beam;
+    j["lenpen"] = f.decode.lenpen;
+    j[split] = BleuBreakdownJson(*bleu);
   }
   if (f.json) {
     PrintJson(j);
   } else {
     std::cout << absl::StrFormat("valid loss %.4f (nll %.4f) on %d sentences in %.3f s\n", v.loss,
                                  v.nll, v.sentences, v.seconds);
-    if (bleu) std::cout << "test " << SacreBleuLine(*bleu) << "\n";
+    if (bleu) std::cout << f.bleu_split << " " << SacreBleuLine(*bleu) << "\n";
   }
   return absl::OkStatus();
 }
@@ -528,16 +541,19 @@ void AddNmtCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--valid-sentences", ef->valid_sentences,
                    "Fixed validation subset: the first N pairs (0: all)");
   eval->add_option("--max-tokens", ef->max_tokens)->capture_default_str();
-  eval->add_flag("--bleu", ef->bleu, "Also translate the test split and score BLEU");
+  eval->add_flag("--bleu", ef->bleu, "Also translate a split (--bleu-split) and score BLEU");
+  eval->add_option("--bleu-split", ef->bleu_split,
+                   "The split --bleu scores: test, or valid to choose decoding settings on")
+      ->capture_default_str();
   eval->add_option("--tokenize", ef->tokenize, "BLEU tokenisation: 13a or none")
       ->capture_default_str();
   eval->add_flag("--lowercase", ef->lowercase, "Case-insensitive BLEU");
   eval->add_option("--translations", ef->translations,
-                   "With --bleu: also write the test translations to this file");
+                   "With --bleu: also write the scored translations to this file");
   AddDecodeFlags(eval, &ef->decode);
-  eval->add_flag(
-      "--json", ef->json,
-      "Print JSON: valid_loss, valid_nll, valid_seconds, test_bleu and its breakdown (test)");
+  eval->add_flag("--json", ef->json,
+                 "Print JSON: valid_loss, valid_nll, valid_seconds; with --bleu test_bleu and its "
+                 "breakdown (test), or valid_bleu and valid");
   eval->callback([ef, exit_code] { *exit_code = ReportError(RunEval(*ef)); });
 
   CLI::App* translate = app.add_subcommand(

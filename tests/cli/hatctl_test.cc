@@ -255,17 +255,42 @@ TEST(HatctlTranslateTest, TranslatesStdinLineByLineOnTheDeviceAsked) {
   }
 }
 
-// `subnet eval --bleu` reports the breakdown behind the score and keeps the translations it
-// scored: `hatctl bleu` on the kept file gives the same figures.
-TEST(HatctlEvalTest, ReportsTheBleuBreakdownAndKeepsTheTranslations) {
-  hat::testing::TempDir dir;
-  const std::string run = dir.File("run");
-  const RunResult train = TrainToySuperTransformer(dir, "--steps 2");
-  ASSERT_EQ(train.exit_code, 0) << train.err;
-  const std::string hyps = dir.File("test.hyp.de");
-  const std::string eval = "subnet eval --supernet " + Quote(run) + " --config " +
-                           Quote(hat::testing::SourcePath("data/configs/transformer-tiny.yml")) +
-                           " --bleu --tokenize none --beam 2 --threads 1";
+// `subnet eval --bleu` of a SuperTransformer trained for 2 updates on the toy corpus.
+class HatctlEvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const RunResult train = TrainToySuperTransformer(dir_, "--steps 2");
+    ASSERT_EQ(train.exit_code, 0) << train.err;
+  }
+
+  // The eval command line, BLEU on tokenised text with beam 2, before `flags`.
+  std::string Eval(const std::string& flags) const {
+    return "subnet eval --supernet " + Quote(dir_.File("run")) + " --config " +
+           Quote(hat::testing::SourcePath("data/configs/transformer-tiny.yml")) +
+           " --bleu --tokenize none --beam 2 --threads 1 " + flags;
+  }
+
+  // `hatctl bleu` of kept translations against `ref` gives the breakdown eval reported.
+  static void ExpectHatctlBleuAgrees(const std::string& ref, const std::string& hyps,
+                                     const nlohmann::json& breakdown) {
+    const RunResult r =
+        Hatctl("bleu --ref " + Quote(ref) + " --hyp " + Quote(hyps) + " --tokenize none --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json rescored = nlohmann::json::parse(r.out);
+    for (const char* key : {"bleu", "precisions", "brevity_penalty", "hyp_len", "ref_len"}) {
+      EXPECT_EQ(rescored[key], breakdown[key]) << key;
+    }
+  }
+
+  hat::testing::TempDir dir_;
+};
+
+// It reports the breakdown behind the score and keeps the translations it scored: `hatctl bleu`
+// on the kept file gives the same figures.
+TEST_F(HatctlEvalTest, ReportsTheBleuBreakdownAndKeepsTheTranslations) {
+  const std::string run = dir_.File("run");
+  const std::string hyps = dir_.File("test.hyp.de");
+  const std::string eval = Eval("");
 
   RunResult r = Hatctl(eval + " --translations " + Quote(hyps) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -287,23 +312,41 @@ TEST(HatctlEvalTest, ReportsTheBleuBreakdownAndKeepsTheTranslations) {
   }
   EXPECT_EQ(lines, 16);
   EXPECT_EQ(test["hyp_len"], tokens);
-
-  r = Hatctl("bleu --ref " + Quote(dir.File("test.de")) + " --hyp " + Quote(hyps) +
-             " --tokenize none --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json rescored = nlohmann::json::parse(r.out);
-  for (const char* key : {"bleu", "precisions", "brevity_penalty", "hyp_len", "ref_len"}) {
-    EXPECT_EQ(rescored[key], test[key]) << key;
-  }
+  ExpectHatctlBleuAgrees(dir_.File("test.de"), hyps, test);
 
   // Refused before anything is translated, naming the flag and the directory.
-  r = Hatctl(eval + " --translations " + Quote(dir.File("no/such/dir/hyp.de")));
+  r = Hatctl(eval + " --translations " + Quote(dir_.File("no/such/dir/hyp.de")));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("--translations " + dir.File("no/such/dir/hyp.de") + ": directory " +
-                               dir.File("no/such/dir") + " does not exist"));
+  EXPECT_THAT(r.err, HasSubstr("--translations " + dir_.File("no/such/dir/hyp.de") +
+                               ": directory " + dir_.File("no/such/dir") + " does not exist"));
   r = Hatctl("subnet eval --supernet " + Quote(run) + " --translations " + Quote(hyps));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("--translations needs --bleu"));
+}
+
+// `--bleu-split valid` scores the validation split instead, so decoding settings (the length
+// penalty) are chosen without looking at test: its own keys, the same breakdown as `hatctl bleu`.
+TEST_F(HatctlEvalTest, ScoresTheValidationSplitForTuning) {
+  const std::string hyps = dir_.File("valid.hyp.de");
+  const std::string eval = Eval("--lenpen 1.5");
+
+  RunResult r = Hatctl(eval + " --bleu-split valid --translations " + Quote(hyps) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json scored = nlohmann::json::parse(r.out);
+  EXPECT_EQ(scored["bleu_split"], "valid");
+  EXPECT_EQ(scored["beam"], 2);
+  EXPECT_EQ(scored["lenpen"], 1.5);
+  EXPECT_FALSE(scored.contains("test")) << r.out;
+  EXPECT_FALSE(scored.contains("test_bleu")) << r.out;
+  const nlohmann::json& valid = scored["valid"];
+  EXPECT_EQ(valid["bleu"], scored["valid_bleu"]);
+  EXPECT_EQ(valid["sentences"], 16);
+  ExpectHatctlBleuAgrees(dir_.File("valid.de"), hyps, valid);
+
+  r = Hatctl(eval + " --bleu-split train");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--bleu-split train: must be test or valid"));
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace
