@@ -16,6 +16,11 @@
 #             test2016.hyp.de). Wall time is recorded (summed over resumed runs) and the progress
 #             log kept (tiny_train.log). Interrupted (Ctrl-C), it checkpoints; rerun the same
 #             command to resume.
+# reference:  the same recipe (inverse-sqrt only) trained by bench/train_reference.py, an
+#             independent Python PyTorch trainer, on the same subword ids (the corpus cache
+#             `hatctl data prepare` makes), then `hatctl bleu` of its test2016 translations
+#             (reference.md): tells a defect of the C++ trainer from what the recipe and data give.
+#             Resumable like tiny.
 set -euo pipefail
 PARTS="${PARTS:-throughput tiny}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -84,5 +89,33 @@ print(f"| {t['final_step']} | {wall} | {t['tokens_per_s']:.0f} | "
       f"{' / '.join(f'{p:.1f}' for p in b['precisions'])} | "
       f"{b['hyp_len']} / {b['ref_len']} | {b['brevity_penalty']:.3f} |")
 print(f"\nwarm-up {warmup} updates, {schedule} schedule, seed {seed}")
+PYEOF
+fi
+
+if want reference; then
+  [[ "$SCHEDULE" == inverse_sqrt ]] || { echo "reference: inverse_sqrt only" >&2; exit 2; }
+  echo "== reference: Transformer-tiny in Python PyTorch, $STEPS updates, warm-up $WARMUP," \
+    "seed $SEED" >&2
+  cache="$("$HATCTL" data prepare --data "$ROOT/data/multi30k/tok" --vocab-size 10000 --json |
+    "$PY" -c 'import json, sys; print(json.load(sys.stdin)["cache"])')"
+  "$PY" "$ROOT/bench/train_reference.py" --corpus "$cache" --out "$OUT/reference" \
+    --steps "$STEPS" --warmup "$WARMUP" --seed "$SEED" --threads "$THREADS" \
+    > "$OUT/reference.json" 2> >(tee -a "$OUT/reference_train.log" >&2)
+  zcat "$ROOT/data/multi30k/tok/test_2016_flickr.lc.norm.tok.de.gz" > "$OUT/reference/test2016.de"
+  "$HATCTL" bleu --ref "$OUT/reference/test2016.de" --hyp "$OUT/reference/test.hyp" \
+    --tokenize none --json > "$OUT/reference_bleu.json"
+  "$PY" - "$OUT" <<'PYEOF' | tee "$OUT/reference.md"
+import json, sys
+r = json.load(open(f"{sys.argv[1]}/reference.json"))
+b = json.load(open(f"{sys.argv[1]}/reference_bleu.json"))
+print("| trainer | updates | training wall time | valid nll | test2016 BLEU (tok, lc) "
+      "| 1-4-gram precisions | hyp / ref tokens | brevity penalty |")
+print("|---|---|---|---|---|---|---|---|")
+print(f"| Python reference | {r['steps']} | {r['train_seconds'] / 60:.1f} min | "
+      f"{r['valid_nll']:.3f} | {b['bleu']:.2f} | "
+      f"{' / '.join(f'{p:.1f}' for p in b['precisions'])} | "
+      f"{b['hyp_len']} / {b['ref_len']} | {b['brevity_penalty']:.3f} |")
+print(f"\nwarm-up {r['warmup']} updates, inverse_sqrt schedule, seed {r['seed']}, "
+      f"torch {r['torch']}")
 PYEOF
 fi
