@@ -279,10 +279,12 @@ def main():
     # Rates are this run's (a resumed run's earlier time is in `seconds`).
     run_start, run_first_step = time.time(), step
     start, tokens_seen, log_loss, log_tokens = run_start - seconds, 0, 0.0, 0
+    order_epoch, order = -1, []
     while step < a.steps:
         epoch, pos = divmod(step, len(batches))
-        order = list(range(len(batches)))
-        random.Random(a.seed * 1000003 + epoch).shuffle(order)
+        if epoch != order_epoch:  # the epoch's batch order, drawn once per epoch
+            order_epoch, order = epoch, list(range(len(batches)))
+            random.Random(a.seed * 1000003 + epoch).shuffle(order)
         s, p, t = collate(train_src, train_tgt, batches[order[pos]])
         step += 1
         lr = a.lr * (step / a.warmup if step <= a.warmup else math.sqrt(a.warmup / step))
