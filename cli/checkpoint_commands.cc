@@ -40,8 +40,11 @@ struct InfoFlags {
 absl::Status RunInfo(const InfoFlags& f) {
   HAT_ASSIGN_OR_RETURN(const std::string path, ResolveCheckpoint(f.path, /*prefer_average=*/false));
   HAT_ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(path));
+  HAT_ASSIGN_OR_RETURN(const std::string weights, ParametersSha256(path));
   if (f.json) {
-    PrintJson(InfoJson(path, info));
+    nlohmann::json j = InfoJson(path, info);
+    j["parameters_sha256"] = weights;
+    PrintJson(j);
     return absl::OkStatus();
   }
   std::cout << absl::StrFormat("%s: %s checkpoint of design space '%s' at step %d (%s-%s)\n", path,
@@ -54,7 +57,7 @@ absl::Status RunInfo(const InfoFlags& f) {
   std::cout << "training time: "
             << (info.train_seconds ? absl::StrFormat("%.0f s", *info.train_seconds)
                                    : std::string("not recorded"))
-            << "\ncorpus: " << info.corpus_dir << "\n";
+            << "\ncorpus: " << info.corpus_dir << "\nparameters SHA-256: " << weights << "\n";
   return absl::OkStatus();
 }
 

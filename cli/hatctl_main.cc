@@ -8,6 +8,7 @@
 // message on stderr says what and where), 2 bad command line.
 #include <CLI/CLI.hpp>
 
+#include "cli/artifact_commands.h"
 #include "cli/checkpoint_commands.h"
 #include "cli/cli_output.h"
 #include "cli/config_commands.h"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   hat::cli::AddCheckpointCommands(app, &exit_code);
   // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
+  // After AddNmtCommands: adds `supernet upload`.
+  hat::cli::AddArtifactCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

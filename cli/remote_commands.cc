@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_output.h"
+#include "cli/remote_client.h"
 #include "common/builtin_spaces.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
@@ -28,95 +29,6 @@
 
 namespace hat::cli {
 namespace {
-
-struct RemoteOptions {
-  std::string server;
-  std::string token;
-  std::string token_file;
-  std::string tls_ca, tls_cert, tls_key;
-  double timeout_s = 30;
-  bool json = false;
-  // Command arguments.
-  std::string job_id;
-  std::string device_class;
-  std::string space;
-  int samples = 0;
-  uint64_t seed = 1;
-  std::string protocol = "default";
-  int runs = 0;
-  int warmup = -1;
-  std::string idempotency_key;
-  std::string format = "hat-csv";
-  std::string out;
-  std::string model = "default";
-  int train_rows = 0;
-  int64_t version = 0;
-  std::string strategy = "random";
-  int repeats = 1;
-};
-
-void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
-  cmd->add_option("--server", o->server,
-                  "hat-server address (default: HAT_SERVER or 127.0.0.1:7070)");
-  cmd->add_option("--token", o->token, "Admin token (default: HAT_TOKEN)");
-  cmd->add_option("--token-file", o->token_file, "File holding the admin token");
-  cmd->add_option("--tls-ca", o->tls_ca, "PEM CA of the server: connect with TLS");
-  cmd->add_option("--tls-cert", o->tls_cert, "PEM client certificate (mutual TLS)");
-  cmd->add_option("--tls-key", o->tls_key, "PEM client key (mutual TLS)");
-  cmd->add_option("--timeout", o->timeout_s, "Seconds each call may take")->capture_default_str();
-  cmd->add_flag("--json", o->json, "Print JSON");
-}
-
-class Client {
- public:
-  static absl::StatusOr<Client> Connect(const RemoteOptions& o) {
-    Client c;
-    std::string server = o.server;
-    if (server.empty())
-      server = std::getenv("HAT_SERVER") ? std::getenv("HAT_SERVER") : "127.0.0.1:7070";
-    c.token_ = o.token;
-    if (c.token_.empty() && std::getenv("HAT_TOKEN")) c.token_ = std::getenv("HAT_TOKEN");
-    if (c.token_.empty() && !o.token_file.empty()) {
-      HAT_ASSIGN_OR_RETURN(std::string t, ReadFileToString(o.token_file));
-      c.token_ = std::string(absl::StripAsciiWhitespace(t));
-    }
-    if (c.token_.empty()) {
-      return absl::InvalidArgumentError(
-          "no admin token: pass --token, set HAT_TOKEN, or --token-file DATA_DIR/admin.token");
-    }
-    HAT_ASSIGN_OR_RETURN(auto creds, ChannelCredentials(o.tls_ca, o.tls_cert, o.tls_key));
-    c.stub_ = v1::JobService::NewStub(grpc::CreateChannel(server, creds));
-    c.server_ = server;
-    c.timeout_ms_ = static_cast<int64_t>(o.timeout_s * 1000);
-    return c;
-  }
-
-  // A context carrying the token; `timeout_ms` < 0 means no deadline (streams).
-  std::unique_ptr<grpc::ClientContext> Context(int64_t timeout_ms = 0) const {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata(kAuthorizationKey, BearerValue(token_));
-    const int64_t t = timeout_ms == 0 ? timeout_ms_ : timeout_ms;
-    if (t > 0) ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(t));
-    return ctx;
-  }
-  absl::Status Check(const grpc::Status& s) const { return Annotate(FromGrpcStatus(s), server_); }
-  v1::JobService::Stub& stub() { return *stub_; }
-
- private:
-  std::shared_ptr<v1::JobService::Stub> stub_;
-  std::string token_;
-  std::string server_;
-  int64_t timeout_ms_ = 30000;
-};
-
-std::string ToJson(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = true;
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "{}";
-  return out;
-}
 
 const char* StateName(v1::JobState s) {
   switch (s) {
@@ -160,6 +72,9 @@ void PrintJobLine(const v1::Job& job) {
       : job.spec().has_predictor_training()
           ? absl::StrCat("predictor ", job.spec().predictor_training().device_class(), " ",
                          job.spec().predictor_training().model())
+      : job.spec().has_supernet_training()
+          ? absl::StrCat("supernet ", job.spec().supernet_training().space_name(), " on ",
+                         job.spec().supernet_training().corpus())
           : std::string("job"));
 }
 
@@ -236,6 +151,23 @@ absl::Status SubmitPredictor(const RemoteOptions& o) {
   spec->set_seed(o.seed);
   spec->set_max_train_rows(o.train_rows);
   return SubmitAndPrint(o, std::move(req));
+}
+
+absl::Status SubmitSupernet(const RemoteOptions& o) {
+  v1::SubmitJobRequest req;
+  v1::SupernetTrainingJobSpec* spec = req.mutable_spec()->mutable_supernet_training();
+  spec->set_space_name(o.space);
+  spec->set_corpus(o.corpus);
+  spec->set_steps(static_cast<int32_t>(std::min<int64_t>(o.steps, INT32_MAX)));
+  spec->set_seed(o.seed);
+  spec->set_threads(o.threads);
+  spec->set_save_every(o.save_every);
+  spec->set_max_tokens(o.max_tokens);
+  spec->set_warmup(o.warmup_updates);
+  spec->set_lr(o.lr);
+  spec->set_valid_sentences(o.valid_sentences);
+  spec->set_vocab_size(o.vocab_size);
+  return SubmitAndPrint(o, std::move(req));  // the server checks every field
 }
 
 absl::Status PredictorList(const RemoteOptions& o) {
@@ -364,9 +296,9 @@ absl::Status Cancel(const RemoteOptions& o) {
   return absl::OkStatus();
 }
 
-absl::Status Export(const RemoteOptions& o) {
-  v1::ExportRequest req;
-  req.set_device_class(o.device_class);
+// `dataset export` (a device class) and `jobs export` (a job's results): to --out, written
+// atomically as it streams, or to stdout.
+absl::Status Export(const RemoteOptions& o, v1::ExportRequest req) {
   if (o.format == "hat-csv") {
     req.set_format(v1::EXPORT_FORMAT_HAT_CSV);
   } else if (o.format == "full") {
@@ -378,16 +310,20 @@ absl::Status Export(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
   auto ctx = c.Context(-1);
   std::unique_ptr<grpc::ClientReader<v1::ExportChunk>> reader = c.stub().Export(ctx.get(), req);
-  std::string data;
   v1::ExportChunk chunk;
-  while (reader->Read(&chunk)) data += chunk.data();
-  HAT_RETURN_IF_ERROR(c.Check(reader->Finish()));
   if (o.out.empty()) {
-    std::cout << data;
-    return absl::OkStatus();
+    while (reader->Read(&chunk)) std::cout << chunk.data();
+    return c.Check(reader->Finish());
   }
-  HAT_RETURN_IF_ERROR(WriteFileAtomically(o.out, data));
-  std::cerr << "hatctl: wrote " << data.size() << " bytes to " << o.out << "\n";
+  v1::Artifact received;  // an export declares no size: written as it arrives
+  HAT_RETURN_IF_ERROR(ReceiveFile(
+      [&](std::string* data, v1::Artifact*) {
+        if (!reader->Read(&chunk)) return false;
+        *data = std::move(*chunk.mutable_data());
+        return true;
+      },
+      [&] { return c.Check(reader->Finish()); }, o.out, &received));
+  std::cerr << "hatctl: wrote " << received.size_bytes() << " bytes to " << o.out << "\n";
   return absl::OkStatus();
 }
 
@@ -447,6 +383,30 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
                             "Resubmitting with the same key returns the same job");
   predictor_job->callback([o, run] { run(SubmitPredictor(*o)); });
 
+  CLI::App* supernet_job = submit->add_subcommand(
+      "supernet",
+      "Train a SuperTransformer on the server; prints the job id (the result is an artifact)");
+  AddConnectionFlags(supernet_job, o.get());
+  supernet_job->add_option("--space", o->space, "Built-in design space")->required();
+  supernet_job->add_option("--corpus", o->corpus, "Corpus, relative to the server's --corpora-dir")
+      ->required();
+  supernet_job->add_option("--steps", o->steps, "Total updates")->required();
+  supernet_job->add_option("--seed", o->seed, "Seed of batches, samples and dropout")
+      ->capture_default_str();
+  supernet_job->add_option("--threads", o->threads, "Intra-op threads of the job")
+      ->capture_default_str();
+  supernet_job->add_option("--save-every", o->save_every,
+                           "Checkpoint every N updates (0: the server's 100)");
+  supernet_job->add_option("--max-tokens", o->max_tokens, "Tokens per batch (0: 4096)");
+  supernet_job->add_option("--warmup", o->warmup_updates, "Warm-up updates (0: 4000)");
+  supernet_job->add_option("--lr", o->lr, "Peak learning rate (0: 5e-4)");
+  supernet_job->add_option("--valid-sentences", o->valid_sentences,
+                           "Validation subset at the end (0: the whole split)");
+  supernet_job->add_option("--vocab-size", o->vocab_size, "Joint BPE pieces (0: 10000)");
+  supernet_job->add_option("--idempotency-key", o->idempotency_key,
+                           "Resubmitting with the same key returns the same job");
+  supernet_job->callback([o, run] { run(SubmitSupernet(*o)); });
+
   CLI::App* list = jobs->add_subcommand("list", "List jobs");
   AddConnectionFlags(list, o.get());
   list->callback([o, run] { run(List(*o)); });
@@ -477,7 +437,25 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
   export_cmd->add_option("--device-class", o->device_class, "Device class")->required();
   export_cmd->add_option("--format", o->format, "hat-csv or full")->capture_default_str();
   export_cmd->add_option("--out", o->out, "Write to this file (default: stdout)");
-  export_cmd->callback([o, run] { run(Export(*o)); });
+  export_cmd->callback([o, run] {
+    v1::ExportRequest req;
+    req.set_device_class(o->device_class);
+    run(Export(*o, req));
+  });
+
+  CLI::App* export_job = jobs->add_subcommand(
+      "export",
+      "Save a job's results: a dataset's rows, a predictor, a SuperTransformer checkpoint");
+  AddConnectionFlags(export_job, o.get());
+  export_job->add_option("id", o->job_id, "Job id")->required();
+  export_job->add_option("--out", o->out, "Write to this file (default: stdout)");
+  export_job->add_option("--format", o->format, "Dataset jobs: hat-csv or full")
+      ->capture_default_str();
+  export_job->callback([o, run] {
+    v1::ExportRequest req;
+    req.set_job_id(o->job_id);
+    run(Export(*o, req));
+  });
 
   // Stored predictors, beside the local `predictor fit|predict` (predictor_commands.cc).
   CLI::App* predictor = app.get_subcommand("predictor");

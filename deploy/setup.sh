@@ -29,7 +29,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librocksdb-dev libabsl-dev
-  googletest libgtest-dev libgmock-dev openssl
+  googletest libgtest-dev libgmock-dev openssl libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libsentencepiece-dev zlib1g-dev
 )

@@ -112,9 +112,9 @@ absl::Status Coordinator::Recover() {
   HAT_RETURN_IF_ERROR(status);
   for (auto& [id, job] : jobs_) {
     job.counts = CountTasks(job);
-    // A fit that was running when the server stopped is lost: run it again (the state is
-    // written when a worker claims it).
-    if (job.job.spec().has_predictor_training() && job.job.state() == v1::JOB_STATE_RUNNING) {
+    // A server job that was running when the server stopped runs again, from the state it
+    // saved (the RUNNING state is written again when a runner claims it).
+    if (IsServerJob(job.job.spec()) && job.job.state() == v1::JOB_STATE_RUNNING) {
       job.job.set_state(v1::JOB_STATE_QUEUED);
       job.job.mutable_progress()->set_phase("queued (server restarted)");
     }

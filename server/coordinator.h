@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/subtransformer_config.h"
+#include "hat/v1/artifact.pb.h"
 #include "hat/v1/fleet_service.pb.h"
 #include "hat/v1/job_service.pb.h"
 #include "hat/v1/predictor.pb.h"
@@ -40,9 +41,6 @@ namespace hat {
 
 // Most measurements of one config a latency-dataset job may ask for (its `repeats`).
 inline constexpr int kMaxMeasurementRepeats = 20;
-
-// SUCCEEDED, FAILED or CANCELLED: a job in this state changes no more.
-bool IsTerminal(v1::JobState state);
 
 struct CoordinatorOptions {
   int64_t heartbeat_interval_ms = 5000;
@@ -55,6 +53,33 @@ struct CoordinatorOptions {
   int max_configs_per_job = 100000;
   int max_samples_per_result = 100000;   // raw samples per component in a report
   std::function<int64_t()> now_unix_ms;  // wall clock; default: the system clock
+  // Where artifact files live (hat-server: DATA_DIR/artifacts); empty: no artifacts.
+  std::string artifacts_dir;
+};
+
+// SUCCEEDED, FAILED or CANCELLED: a job in this state changes no more.
+bool IsTerminal(v1::JobState state);
+// Whether the server executes jobs of this kind itself (a JobRunner), rather than the fleet.
+bool IsServerJob(const v1::JobSpec& spec);
+
+// A server job handed to a runner, with the state it saved in an earlier run (empty if none).
+struct ClaimedJob {
+  v1::Job job;
+  std::string saved_state;
+};
+
+// A file a server job made, to become an artifact when the job succeeds.
+struct ArtifactFile {
+  std::string path;     // in CoordinatorOptions::artifacts_dir (installed by a rename)
+  v1::Artifact header;  // kind, size, sha256, filename, description, space
+};
+
+// What a server job made.
+struct ServerJobOutput {
+  v1::JobResult result;
+  std::optional<v1::StoredPredictor> predictor;  // stored as the class's next version
+  // Installed as artifacts; the first one's id goes into result.artifact_id.
+  std::vector<ArtifactFile> artifacts;
 };
 
 class Coordinator {
@@ -91,24 +116,48 @@ class Coordinator {
   absl::StatusOr<std::string> ExportDataset(const std::string& device_class,
                                             v1::ExportFormat format);
 
+  // What Export sends for a job: a latency-dataset job's measurements in `format`, a predictor
+  // job's predictor file, a SuperTransformer job's checkpoint (streamed from `file`).
+  // FAILED_PRECONDITION when the job has no results (yet).
+  struct JobExport {
+    std::string filename;
+    std::string data;  // the bytes, unless `file` is set
+    std::string file;
+  };
+  absl::StatusOr<JobExport> ExportJob(const std::string& job_id, v1::ExportFormat format);
+
   // The stored measurements of a device class, in storage-key order (job, then config index).
   absl::StatusOr<std::vector<v1::MeasurementResult>> Measurements(const std::string& device_class);
 
-  // --- Predictor-training jobs (run by a PredictorWorker, outside the lock) ---
-  // Waits until a predictor-training job is queued (or `deadline_ms`, or Shutdown), marks it
-  // RUNNING and returns it; nullopt when none came.
-  absl::StatusOr<std::optional<v1::Job>> ClaimPredictorJob(int64_t deadline_ms);
-  // Ends a claimed job. On success stores `trained` as the device class's next version (the
-  // record and the job's new state in one write) and the job SUCCEEDS with the version and its
-  // accuracy; otherwise the job FAILS with the error. A job cancelled meanwhile stays cancelled
-  // and nothing is stored. A CANCELLED `trained` (the fit stopped because the job was cancelled
-  // or the server is shutting down) writes nothing: a job left RUNNING is queued again when the
-  // server restarts.
-  absl::Status FinishPredictorJob(const std::string& job_id,
-                                  absl::StatusOr<v1::StoredPredictor> trained);
+  // --- Jobs the server executes itself (run by a JobRunner, outside the lock) ---
+  // Waits until a queued job of one of `kinds` exists (or `deadline_ms`, or Shutdown), marks it
+  // RUNNING and returns it with the state it saved before a restart; nullopt when none came.
+  absl::StatusOr<std::optional<ClaimedJob>> ClaimServerJob(
+      const std::set<v1::JobSpec::KindCase>& kinds, int64_t deadline_ms);
+  // Progress of a claimed job; written buffered (losing the last one to a crash is harmless).
+  absl::Status ReportServerJobProgress(const std::string& job_id, const v1::JobProgress& progress);
+  // Durably replaces the claimed job's saved state (kept until the job ends).
+  absl::Status SaveServerJobState(const std::string& job_id, std::string state);
   // Whether a claimed job should go on: it is still RUNNING and the coordinator is not shutting
-  // down. Long fits ask this to stop early.
-  bool PredictorJobWanted(const std::string& job_id);
+  // down. Long work asks this to stop early.
+  bool ServerJobWanted(const std::string& job_id);
+  // Ends a claimed job. On success, in one write: the job SUCCEEDS with `output.result`, its
+  // predictor is stored as its device class's next version, its artifact files are installed
+  // under new ids, and its saved state is deleted. A failure FAILS the job with the message. A
+  // job cancelled meanwhile stays cancelled and nothing is stored. CANCELLED `output` (stopped
+  // for a shutdown) writes nothing: the job is queued again when the server restarts.
+  absl::Status FinishServerJob(const std::string& job_id, absl::StatusOr<ServerJobOutput> output);
+
+  // --- Artifacts (files under CoordinatorOptions::artifacts_dir, records in the store) ---
+  // Installs `file` (moved, not copied; same file system) as a new artifact described by
+  // `header` (kind, size, sha256, filename, ...) and returns it with its id.
+  absl::StatusOr<v1::Artifact> AddArtifact(v1::Artifact header, const std::string& file);
+  absl::StatusOr<v1::ListArtifactsResponse> ListArtifacts(v1::ArtifactKind kind);
+  // The record and the file's path; NOT_FOUND names the id.
+  absl::StatusOr<std::pair<v1::Artifact, std::string>> GetArtifact(const std::string& id);
+  // Where uploads and jobs write files before they become artifacts.
+  const std::string& artifacts_dir() const { return options_.artifacts_dir; }
+
   // `version` 0 = the latest. NOT_FOUND names the device class and version.
   absl::StatusOr<v1::StoredPredictor> GetPredictor(const std::string& device_class,
                                                    int64_t version);
@@ -154,6 +203,10 @@ class Coordinator {
   absl::Status Recover();
   absl::StatusOr<v1::Job> SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitPredictorJob(const v1::SubmitJobRequest& req);
+  absl::StatusOr<v1::Job> SubmitSupernetJob(const v1::SubmitJobRequest& req);
+  // A QUEUED server job of `spec` with `total` units (REQUIRES mu_ not held).
+  absl::StatusOr<v1::Job> SubmitServerJob(const v1::SubmitJobRequest& req, const v1::JobSpec& spec,
+                                          int64_t total);
   // REQUIRES mu_. The job submitted earlier with this non-empty key, if any.
   const v1::Job* FindByIdempotencyKey(const std::string& key) const;
 
@@ -183,8 +236,20 @@ class Coordinator {
                                  v1::ServerMeta& meta);
   // Stored measurements under a key prefix ("<class>/" or "<class>/<job>/"), in key order.
   absl::StatusOr<std::vector<v1::MeasurementResult>> ScanMeasurements(const std::string& prefix);
-  // Chooses, stores and queues the next batch of an uncertainty-sampling job.
-  absl::Status StartSamplingRound(JobEntry& entry);
+  // An uncertainty-sampling job due for its next batch, copied under the lock so that the batch
+  // is chosen (a predictor fitted: seconds) without it.
+  struct SamplingRound {
+    v1::Job job;
+    int64_t have = 0;          // tasks the job had when the round was taken
+    std::set<uint64_t> known;  // their config ids: never sampled again
+  };
+  // REQUIRES mu_ not held. The configs of the round's batch (empty: the space is exhausted) and
+  // how they were chosen.
+  absl::StatusOr<std::pair<std::vector<SubTransformerConfig>, std::string>> ChooseSamplingBatch(
+      const SamplingRound& round);
+  // REQUIRES mu_. Stores and queues `batch`, unless the job changed since the round was taken.
+  absl::Status CommitSamplingRound(const SamplingRound& round,
+                                   std::vector<SubTransformerConfig> batch, const std::string& how);
   // Tasks the job will have when it ends (more than it has now while uncertainty sampling runs).
   int64_t PlannedTasks(const JobEntry& entry) const;
   // Recounts, refills progress and bumps the version.
@@ -194,6 +259,8 @@ class Coordinator {
   void ExpireLease(std::string task_key, const std::string& reason, WriteBatch& batch,
                    std::set<std::string>& touched_jobs);
   bool HostGroupBusy(const AgentEntry& agent) const;
+  // Where artifact `id`'s file lives.
+  std::string ArtifactPath(const std::string& id) const;
 
   std::unique_ptr<KvStore> store_;
   CoordinatorOptions options_;

@@ -40,4 +40,6 @@ std::string PredictorKey(const std::string& device_class, int64_t version) {
   return absl::StrFormat("%s/%012d", device_class, version);
 }
 
+std::string ArtifactKey(const std::string& artifact_id) { return artifact_id; }
+
 }  // namespace hat::coordinator_internal

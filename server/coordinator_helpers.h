@@ -23,6 +23,9 @@ std::string TaskKey(const std::string& job_id, int index);
 // Zero-padded so that keys sort by version within a device class.
 std::string PredictorKey(const std::string& device_class, int64_t version);
 
+// Artifacts are keyed by their id ("art-000001": zero-padded, so keys sort by creation).
+std::string ArtifactKey(const std::string& artifact_id);
+
 }  // namespace hat::coordinator_internal
 
 #endif  // HATFLEET_SERVER_COORDINATOR_HELPERS_H_

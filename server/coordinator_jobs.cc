@@ -15,8 +15,9 @@
 #include "predictor/latency_predictor.h"
 #include "server/coordinator.h"
 #include "server/coordinator_helpers.h"
+#include "server/corpus_root.h"
 #include "server/dataset_export.h"
-#include "server/predictor_worker.h"
+#include "server/predictor_job.h"
 #include "server/storage/record_codec.h"
 
 namespace hat {
@@ -39,12 +40,13 @@ absl::StatusOr<v1::Job> Coordinator::SubmitJob(const v1::SubmitJobRequest& req) 
       return SubmitLatencyDatasetJob(req);
     case v1::JobSpec::kPredictorTraining:
       return SubmitPredictorJob(req);
+    case v1::JobSpec::kSupernetTraining:
+      return SubmitSupernetJob(req);
     case v1::JobSpec::KIND_NOT_SET:
       return absl::InvalidArgumentError("spec: no job kind set");
     default:
       return absl::UnimplementedError(
-          "supernet-training and search jobs are not implemented yet (they come with their "
-          "issues)");
+          "search jobs are not implemented yet (they come with the search issue)");
   }
 }
 
@@ -70,12 +72,55 @@ absl::StatusOr<v1::Job> Coordinator::SubmitPredictorJob(const v1::SubmitJobReque
     return absl::InvalidArgumentError(absl::StrCat(
         "predictor_training.max_train_rows=", spec.max_train_rows(), ": must be >= 0"));
   }
+  v1::JobSpec full = req.spec();
+  *full.mutable_predictor_training() = spec;
+  return SubmitServerJob(req, full, /*total=*/1);
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitSupernetJob(const v1::SubmitJobRequest& req) {
+  v1::SupernetTrainingJobSpec spec = req.spec().supernet_training();
+  absl::StatusOr<DesignSpace> space = BuiltinSpace(spec.space_name());
+  if (!space.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("supernet_training.space_name: ", space.status().message()));
+  }
+  HAT_RETURN_IF_ERROR(CheckCorpusName("supernet_training.corpus", spec.corpus()));
+  auto check_range = [](const char* field, int64_t value, int64_t lo, int64_t hi) {
+    if (value >= lo && value <= hi) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("supernet_training.", field, "=", value, ": must be in [", lo, ", ", hi, "]"));
+  };
+  HAT_RETURN_IF_ERROR(check_range("steps", spec.steps(), 1, 10000000));
+  HAT_RETURN_IF_ERROR(check_range("threads", spec.threads(), 0, 256));
+  HAT_RETURN_IF_ERROR(check_range("save_every", spec.save_every(), 0, 10000000));
+  HAT_RETURN_IF_ERROR(check_range("max_tokens", spec.max_tokens(), 0, 1000000));
+  HAT_RETURN_IF_ERROR(check_range("warmup", spec.warmup(), 0, 10000000));
+  HAT_RETURN_IF_ERROR(check_range("valid_sentences", spec.valid_sentences(), 0, 10000000));
+  HAT_RETURN_IF_ERROR(check_range("vocab_size", spec.vocab_size(), 0, 1000000));
+  if (!(spec.lr() >= 0 && spec.lr() < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("supernet_training.lr=", spec.lr(), ": must be in [0, 1) (0: 5e-4)"));
+  }
+  // Defaults are filled in so the stored job says what ran.
+  if (spec.threads() == 0) spec.set_threads(1);
+  if (spec.save_every() == 0) spec.set_save_every(100);
+  if (spec.max_tokens() == 0) spec.set_max_tokens(4096);
+  if (spec.lr() == 0) spec.set_lr(5e-4);
+  if (spec.warmup() == 0) spec.set_warmup(4000);
+  if (spec.vocab_size() == 0) spec.set_vocab_size(10000);
+  v1::JobSpec full = req.spec();
+  *full.mutable_supernet_training() = spec;
+  return SubmitServerJob(req, full, spec.steps());
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitServerJob(const v1::SubmitJobRequest& req,
+                                                     const v1::JobSpec& spec, int64_t total) {
   std::lock_guard<std::mutex> lock(mu_);
   if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
   v1::ServerMeta meta = meta_;
   JobEntry entry;
-  entry.job = NewJob(req, /*total=*/1, meta);
-  *entry.job.mutable_spec()->mutable_predictor_training() = spec;
+  entry.job = NewJob(req, total, meta);
+  *entry.job.mutable_spec() = spec;
   HAT_RETURN_IF_ERROR(WriteWithNewTasks(entry, {}, meta));
   jobs_[entry.job.job_id()] = entry;
   changed_.notify_all();
@@ -240,6 +285,8 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   job.job.mutable_progress()->set_eta_s(0);
   ++job.version;
   PutJob(batch, job.job);
+  // A server job's saved state is of no more use (its runner removes its work directory).
+  if (IsServerJob(job.job.spec())) batch.Delete(Table::kJobCheckpoints, job_id);
   HAT_RETURN_IF_ERROR(Persist(batch));
   for (auto& [key, t] : cancelled) {
     if (tasks_[key].state() == v1::TASK_STATE_QUEUED) {
@@ -285,6 +332,44 @@ absl::StatusOr<std::string> Coordinator::ExportDataset(const std::string& device
   return format == v1::EXPORT_FORMAT_HAT_CSV ? ExportHatCsv(rows) : ExportFullJsonLines(rows);
 }
 
+absl::StatusOr<Coordinator::JobExport> Coordinator::ExportJob(const std::string& job_id,
+                                                              v1::ExportFormat format) {
+  HAT_ASSIGN_OR_RETURN(v1::Job job, GetJob(job_id));
+  JobExport out;
+  if (job.spec().has_latency_dataset()) {
+    if (format != v1::EXPORT_FORMAT_HAT_CSV && format != v1::EXPORT_FORMAT_FULL) {
+      return absl::InvalidArgumentError("format: expected HAT_CSV or FULL for a dataset job");
+    }
+    HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows,
+                         ScanMeasurements(absl::StrCat(job.spec().latency_dataset().device_class(),
+                                                       "/", job_id, "/")));
+    HAT_ASSIGN_OR_RETURN(out.data, format == v1::EXPORT_FORMAT_HAT_CSV ? ExportHatCsv(rows)
+                                                                       : ExportFullJsonLines(rows));
+    out.filename = absl::StrCat(job_id, format == v1::EXPORT_FORMAT_HAT_CSV ? ".csv" : ".jsonl");
+    return out;
+  }
+  if (job.state() != v1::JOB_STATE_SUCCEEDED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " has no results: it has not succeeded (state ",
+                     v1::JobState_Name(job.state()), ")"));
+  }
+  if (job.spec().has_predictor_training()) {
+    const std::string& device_class = job.spec().predictor_training().device_class();
+    HAT_ASSIGN_OR_RETURN(v1::StoredPredictor stored,
+                         GetPredictor(device_class, job.result().predictor_version()));
+    out.data = stored.predictor().SerializeAsString();
+    out.filename = absl::StrCat(device_class, "-v", stored.version(), ".predictor");
+    return out;
+  }
+  if (!job.result().artifact_id().empty()) {
+    HAT_ASSIGN_OR_RETURN(auto artifact, GetArtifact(job.result().artifact_id()));
+    out.filename = artifact.first.filename();
+    out.file = artifact.second;
+    return out;
+  }
+  return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has nothing to export"));
+}
+
 absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::Measurements(
     const std::string& device_class) {
   HAT_RETURN_IF_ERROR(CheckName("device_class", device_class, false));
@@ -311,35 +396,45 @@ absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::ScanMeasurements
 // Uncertainty sampling
 
 absl::Status Coordinator::AdvanceActiveSampling() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, entry] : jobs_) {
-    const v1::LatencyDatasetJobSpec& spec = entry.job.spec().latency_dataset();
-    const int64_t have = static_cast<int64_t>(entry.task_keys.size());
-    if (!entry.job.spec().has_latency_dataset() ||
-        spec.strategy() != v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY ||
-        IsTerminal(entry.job.state()) || entry.counts.ended < have ||
-        have >= entry.job.progress().total()) {
-      continue;
+  std::vector<SamplingRound> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : jobs_) {
+      const v1::LatencyDatasetJobSpec& spec = entry.job.spec().latency_dataset();
+      const int64_t have = static_cast<int64_t>(entry.task_keys.size());
+      if (!entry.job.spec().has_latency_dataset() ||
+          spec.strategy() != v1::LatencyDatasetJobSpec::STRATEGY_UNCERTAINTY ||
+          IsTerminal(entry.job.state()) || entry.counts.ended < have ||
+          have >= entry.job.progress().total()) {
+        continue;
+      }
+      SamplingRound round{entry.job, have, {}};
+      for (const std::string& key : entry.task_keys) {
+        round.known.insert(tasks_.at(key).task().config().config_id());
+      }
+      due.push_back(std::move(round));
     }
-    HAT_RETURN_IF_ERROR(StartSamplingRound(entry));
+  }
+  // The fits run without the lock: agents keep leasing and reporting meanwhile.
+  for (const SamplingRound& round : due) {
+    HAT_ASSIGN_OR_RETURN(auto batch, ChooseSamplingBatch(round));
+    std::lock_guard<std::mutex> lock(mu_);
+    HAT_RETURN_IF_ERROR(CommitSamplingRound(round, std::move(batch.first), batch.second));
   }
   return absl::OkStatus();
 }
 
-absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
-  const v1::Job& job = entry.job;
+absl::StatusOr<std::pair<std::vector<SubTransformerConfig>, std::string>>
+Coordinator::ChooseSamplingBatch(const SamplingRound& round) {
+  const v1::Job& job = round.job;
   const v1::LatencyDatasetJobSpec& spec = job.spec().latency_dataset();
   HAT_ASSIGN_OR_RETURN(DesignSpace space, FromProto(spec.design_space()));
-  const int64_t have = static_cast<int64_t>(entry.task_keys.size());
   const int64_t planned = job.progress().total();
   const int batch_size = static_cast<int>(
-      std::min<int64_t>(ActiveBatchSize(static_cast<int>(planned)), planned - have));
+      std::min<int64_t>(ActiveBatchSize(static_cast<int>(planned)), planned - round.have));
   // Fresh candidates: never a config the job already has (measured or failed).
-  std::set<uint64_t> known;
-  for (const std::string& key : entry.task_keys) {
-    known.insert(tasks_.at(key).task().config().config_id());
-  }
-  const uint64_t round_seed = spec.seed() * 1000003 + static_cast<uint64_t>(have);
+  std::set<uint64_t> known = round.known;
+  const uint64_t round_seed = spec.seed() * 1000003 + static_cast<uint64_t>(round.have);
   std::vector<SubTransformerConfig> candidates;
   std::vector<std::array<double, kNumHatFeatures>> features;
   for (SubTransformerConfig& c : SampleConfigs(space, 20 * batch_size, round_seed)) {
@@ -347,7 +442,7 @@ absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
     features.push_back(HatFeatures(c));
     candidates.push_back(std::move(c));
   }
-  // What the job measured so far.
+  // What the job measured so far (measurements are immutable: no lock needed).
   HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> measured,
                        ScanMeasurements(absl::StrCat(spec.device_class(), "/", job.job_id(), "/")));
   LatencyDataset dataset;
@@ -372,23 +467,34 @@ absl::Status Coordinator::StartSamplingRound(JobEntry& entry) {
       chosen.push_back(i);
     }
   }
-
   std::vector<SubTransformerConfig> batch;
   for (int i : chosen) batch.push_back(std::move(candidates[i]));
-  JobEntry next = entry;
+  return std::make_pair(std::move(batch),
+                        absl::StrCat(how, " from ", dataset.rows.size(), " measurements"));
+}
+
+absl::Status Coordinator::CommitSamplingRound(const SamplingRound& round,
+                                              std::vector<SubTransformerConfig> batch,
+                                              const std::string& how) {
+  auto it = jobs_.find(round.job.job_id());
+  // Cancelled, or another round committed meanwhile: this batch is no longer wanted.
+  if (it == jobs_.end() || IsTerminal(it->second.job.state()) ||
+      static_cast<int64_t>(it->second.task_keys.size()) != round.have) {
+    return absl::OkStatus();
+  }
+  JobEntry next = it->second;
   if (batch.empty()) {
     // The space has no configs left that the job has not tried: it ends with what it has.
-    next.job.mutable_progress()->set_total(have);
+    next.job.mutable_progress()->set_total(round.have);
   } else {
-    next.job.mutable_progress()->set_phase(absl::StrCat("measuring: ", batch.size(),
-                                                        " more configs chosen ", how, " from ",
-                                                        dataset.rows.size(), " measurements"));
+    next.job.mutable_progress()->set_phase(
+        absl::StrCat("measuring: ", batch.size(), " more configs chosen ", how));
   }
   FillProgress(next.job, PlannedTasks(next), next.counts);
   v1::ServerMeta meta = meta_;
   HAT_RETURN_IF_ERROR(WriteWithNewTasks(next, batch, meta));
-  entry = std::move(next);
-  ++entry.version;
+  it->second = std::move(next);
+  ++it->second.version;
   changed_.notify_all();
   return absl::OkStatus();
 }

@@ -1,101 +1,17 @@
-// Predictor-training jobs (claimed and finished by the PredictorWorker) and the stored
-// per-device latency predictors.
+// The stored per-device latency predictors (predictor-training jobs store them: see
+// coordinator_server_jobs.cc).
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/coordinator.h"
 #include "server/coordinator_helpers.h"
-#include "server/predictor_worker.h"
 #include "server/storage/record_codec.h"
 
 namespace hat {
 
 using coordinator_internal::CheckName;
 using coordinator_internal::PredictorKey;
-using coordinator_internal::Stamp;
-
-// ---------------------------------------------------------------------------------------------
-// Predictor-training jobs
-
-absl::StatusOr<std::optional<v1::Job>> Coordinator::ClaimPredictorJob(int64_t deadline_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!shutdown_) {
-    for (auto& [id, entry] : jobs_) {
-      if (!entry.job.spec().has_predictor_training() || entry.job.state() != v1::JOB_STATE_QUEUED) {
-        continue;
-      }
-      v1::Job running = entry.job;
-      running.set_state(v1::JOB_STATE_RUNNING);
-      *running.mutable_started_at() = Stamp(NowMs());
-      running.mutable_progress()->set_phase("fitting");
-      WriteBatch batch;
-      PutJob(batch, running);
-      HAT_RETURN_IF_ERROR(Persist(batch));
-      entry.job = running;
-      ++entry.version;
-      changed_.notify_all();
-      return std::optional<v1::Job>(running);
-    }
-    const int64_t wait = std::min<int64_t>(200, deadline_ms - NowMs());
-    if (wait <= 0) break;
-    changed_.wait_for(lock, std::chrono::milliseconds(wait));
-  }
-  return std::optional<v1::Job>();
-}
-
-absl::Status Coordinator::FinishPredictorJob(const std::string& job_id,
-                                             absl::StatusOr<v1::StoredPredictor> trained) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) {
-    return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
-  }
-  if (it->second.job.state() != v1::JOB_STATE_RUNNING) return absl::OkStatus();  // cancelled
-  if (!trained.ok() && absl::IsCancelled(trained.status())) return absl::OkStatus();
-  const std::string& device_class = it->second.job.spec().predictor_training().device_class();
-  v1::Job job = it->second.job;
-  const int64_t now = NowMs();
-  WriteBatch batch;
-  int64_t version = 0;
-  v1::JobProgress* progress = job.mutable_progress();
-  if (trained.ok()) {
-    version = latest_predictor_[device_class] + 1;
-    trained->set_device_class(device_class);
-    trained->set_version(version);
-    trained->set_job_id(job_id);
-    *trained->mutable_created_at() = Stamp(now);
-    batch.Put(Table::kPredictors, PredictorKey(device_class, version), EncodeRecord(*trained));
-    job.set_state(v1::JOB_STATE_SUCCEEDED);
-    v1::JobResult* result = job.mutable_result();
-    result->set_predictor_version(version);
-    result->set_measurements(trained->measurements());
-    result->set_test_rmse_ms(trained->predictor().accuracy().test_rmse_ms());
-    result->set_test_mape_pct(trained->predictor().accuracy().test_mape_pct());
-    progress->set_done(1);
-  } else {
-    job.set_state(v1::JOB_STATE_FAILED);
-    job.set_error(std::string(trained.status().message()));
-    progress->set_failed(1);
-  }
-  *job.mutable_finished_at() = Stamp(now);
-  progress->set_phase("finished");
-  progress->set_eta_s(0);
-  PutJob(batch, job);
-  HAT_RETURN_IF_ERROR(Persist(batch));
-  if (version > 0) latest_predictor_[device_class] = version;
-  it->second.job = std::move(job);
-  ++it->second.version;
-  changed_.notify_all();
-  return absl::OkStatus();
-}
-
-bool Coordinator::PredictorJobWanted(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = jobs_.find(job_id);
-  return !shutdown_ && it != jobs_.end() && it->second.job.state() == v1::JOB_STATE_RUNNING;
-}
 
 absl::StatusOr<v1::StoredPredictor> Coordinator::GetPredictor(const std::string& device_class,
                                                               int64_t version) {

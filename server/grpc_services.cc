@@ -2,9 +2,13 @@
 #include "server/grpc_services.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "rpc/grpc_status.h"
+#include "server/artifact_upload.h"
 
 namespace hat {
 namespace {
@@ -32,6 +36,25 @@ int64_t DeadlineMs(const grpc::ServerContext& ctx, const Coordinator& c, int64_t
     absl::Status auth_status = CheckBearerToken(*(ctx), (token)); \
     if (!auth_status.ok()) return ToGrpcStatus(auth_status);      \
   } while (false)
+
+// Sends `path` in chunks through `send(bytes, first)` until it returns false (the client went
+// away: not an error). An empty file is one empty chunk, so the header still travels.
+absl::Status StreamFile(const std::string& path,
+                        const std::function<bool(std::string, bool)>& send) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::DataLossError(absl::StrCat("cannot open ", path));
+  std::string buffer(kExportChunkBytes, '\0');
+  bool first = true;
+  do {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::streamsize got = in.gcount();
+    if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+    if (got == 0 && !first) break;
+    if (!send(buffer.substr(0, static_cast<size_t>(got)), first)) break;
+    first = false;
+  } while (in);
+  return absl::OkStatus();
+}
 
 template <typename T>
 grpc::Status Assign(absl::StatusOr<T> result, T* out) {
@@ -150,24 +173,87 @@ grpc::Status JobServiceImpl::ListPredictors(grpc::ServerContext* ctx,
 grpc::Status JobServiceImpl::Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                                     grpc::ServerWriter<v1::ExportChunk>* writer) {
   HAT_AUTHORIZE(ctx, token_);
-  if (req->source_case() != v1::ExportRequest::kDeviceClass) {
-    return ToGrpcStatus(absl::UnimplementedError(
-        "export of a job's results comes with search jobs; export a device_class dataset"));
+  Coordinator::JobExport data;
+  if (req->source_case() == v1::ExportRequest::kDeviceClass) {
+    absl::StatusOr<std::string> rows =
+        coordinator_->ExportDataset(req->device_class(), req->format());
+    if (!rows.ok()) return ToGrpcStatus(rows.status());
+    data.data = *std::move(rows);
+    data.filename = absl::StrCat(req->device_class(),
+                                 req->format() == v1::EXPORT_FORMAT_HAT_CSV ? ".csv" : ".jsonl");
+  } else if (req->source_case() == v1::ExportRequest::kJobId) {
+    absl::StatusOr<Coordinator::JobExport> job =
+        coordinator_->ExportJob(req->job_id(), req->format());
+    if (!job.ok()) return ToGrpcStatus(job.status());
+    data = *std::move(job);
+  } else {
+    return ToGrpcStatus(absl::InvalidArgumentError("source: give job_id or device_class"));
   }
-  absl::StatusOr<std::string> data =
-      coordinator_->ExportDataset(req->device_class(), req->format());
-  if (!data.ok()) return ToGrpcStatus(data.status());
-  const std::string filename = absl::StrCat(
-      req->device_class(), req->format() == v1::EXPORT_FORMAT_HAT_CSV ? ".csv" : ".jsonl");
+  if (!data.file.empty()) {
+    return ToGrpcStatus(StreamFile(data.file, [&](std::string bytes, bool first) {
+      v1::ExportChunk chunk;
+      if (first) chunk.set_filename(data.filename);
+      chunk.set_data(std::move(bytes));
+      return !ctx->IsCancelled() && writer->Write(chunk);
+    }));
+  }
   size_t offset = 0;
   do {
     v1::ExportChunk chunk;
-    if (offset == 0) chunk.set_filename(filename);
-    chunk.set_data(data->substr(offset, kExportChunkBytes));
+    if (offset == 0) chunk.set_filename(data.filename);
+    chunk.set_data(data.data.substr(offset, kExportChunkBytes));
     offset += kExportChunkBytes;
     if (!writer->Write(chunk)) break;
-  } while (offset < data->size());
+  } while (offset < data.data.size());
   return grpc::Status::OK;
+}
+
+grpc::Status JobServiceImpl::ListArtifacts(grpc::ServerContext* ctx,
+                                           const v1::ListArtifactsRequest* req,
+                                           v1::ListArtifactsResponse* resp) {
+  HAT_AUTHORIZE(ctx, token_);
+  return Assign(coordinator_->ListArtifacts(req->kind()), resp);
+}
+
+grpc::Status JobServiceImpl::UploadArtifact(grpc::ServerContext* ctx,
+                                            grpc::ServerReader<v1::UploadArtifactRequest>* reader,
+                                            v1::Artifact* resp) {
+  HAT_AUTHORIZE(ctx, token_);
+  v1::UploadArtifactRequest message;
+  if (!reader->Read(&message) || !message.has_header()) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("upload: the first message must carry the header"));
+  }
+  absl::StatusOr<std::unique_ptr<ArtifactUpload>> upload =
+      ArtifactUpload::Begin(coordinator_->artifacts_dir(), message.header());
+  if (!upload.ok()) return ToGrpcStatus(upload.status());
+  do {
+    absl::Status appended = (*upload)->Append(message.data());
+    if (!appended.ok()) return ToGrpcStatus(appended);
+  } while (reader->Read(&message));
+  if (ctx->IsCancelled()) {
+    return ToGrpcStatus(absl::CancelledError("upload: the client cancelled; nothing kept"));
+  }
+  absl::StatusOr<std::pair<std::string, v1::Artifact>> file = (*upload)->Finish();
+  if (!file.ok()) return ToGrpcStatus(file.status());
+  absl::StatusOr<v1::Artifact> added = coordinator_->AddArtifact(file->second, file->first);
+  if (!added.ok()) std::remove(file->first.c_str());
+  return Assign(std::move(added), resp);
+}
+
+grpc::Status JobServiceImpl::DownloadArtifact(grpc::ServerContext* ctx,
+                                              const v1::DownloadArtifactRequest* req,
+                                              grpc::ServerWriter<v1::ArtifactChunk>* writer) {
+  HAT_AUTHORIZE(ctx, token_);
+  absl::StatusOr<std::pair<v1::Artifact, std::string>> artifact =
+      coordinator_->GetArtifact(req->artifact_id());
+  if (!artifact.ok()) return ToGrpcStatus(artifact.status());
+  return ToGrpcStatus(StreamFile(artifact->second, [&](std::string bytes, bool first) {
+    v1::ArtifactChunk chunk;
+    if (first) *chunk.mutable_header() = artifact->first;
+    chunk.set_data(std::move(bytes));
+    return !ctx->IsCancelled() && writer->Write(chunk);
+  }));
 }
 
 }  // namespace hat

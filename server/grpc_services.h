@@ -57,6 +57,13 @@ class JobServiceImpl final : public v1::JobService::Service {
                             v1::StoredPredictor* resp) override;
   grpc::Status ListPredictors(grpc::ServerContext* ctx, const v1::ListPredictorsRequest* req,
                               v1::ListPredictorsResponse* resp) override;
+  grpc::Status ListArtifacts(grpc::ServerContext* ctx, const v1::ListArtifactsRequest* req,
+                             v1::ListArtifactsResponse* resp) override;
+  grpc::Status UploadArtifact(grpc::ServerContext* ctx,
+                              grpc::ServerReader<v1::UploadArtifactRequest>* reader,
+                              v1::Artifact* resp) override;
+  grpc::Status DownloadArtifact(grpc::ServerContext* ctx, const v1::DownloadArtifactRequest* req,
+                                grpc::ServerWriter<v1::ArtifactChunk>* writer) override;
 
  private:
   Coordinator* coordinator_;

@@ -1,7 +1,11 @@
 // hat-server: the hatfleet coordinator.
 //
-//   hat-server --data-dir DIR [--listen 127.0.0.1:7070] [--local-agent]
-//              [--fleet-token T --admin-token T] [--tls-cert F --tls-key F [--tls-client-ca F]]
+//   hat-server --data-dir DIR [--listen 127.0.0.1:7070] [--local-agent] [--corpora-dir DIR]
+//              [--job-threads N] [--fleet-token T --admin-token T]
+//              [--tls-cert F --tls-key F [--tls-client-ca F]]
+//
+// DIR holds the RocksDB store (db/), artifact files (artifacts/), the work directories of
+// running server jobs (jobs/) and prepared corpora (cache/).
 //
 // Tokens: from the flags, else HAT_FLEET_TOKEN / HAT_ADMIN_TOKEN, else DIR/fleet.token and
 // DIR/admin.token (created with random tokens, mode 0600, on first start). Tokens are never
@@ -14,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -33,8 +38,10 @@
 #include "rpc/tls.h"
 #include "server/coordinator.h"
 #include "server/grpc_services.h"
-#include "server/predictor_worker.h"
+#include "server/job_runner.h"
+#include "server/predictor_job.h"
 #include "server/storage/kv_store.h"
+#include "server/supernet_job.h"
 
 ABSL_FLAG(std::string, data_dir, "", "Directory of the RocksDB store and token files (required)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "Address to listen on (port 0 picks one)");
@@ -54,6 +61,10 @@ ABSL_FLAG(int, max_attempts, 3, "Leases of one config before it fails");
 ABSL_FLAG(double, recovery_grace_seconds, 30,
           "After a restart, agents have this long to reconnect before they count as lost");
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request accepted");
+ABSL_FLAG(int, job_threads, 1,
+          "Server jobs (predictor and SuperTransformer training) that run at once");
+ABSL_FLAG(std::string, corpora_dir, "",
+          "Directory of the corpora SuperTransformer-training jobs may name (relative to it)");
 
 namespace hat {
 namespace {
@@ -64,6 +75,8 @@ struct ServerOptions {
   bool local_agent = false;
   std::string local_agent_device_class;
   int local_agent_threads = 1;
+  int job_threads = 1;
+  std::string corpora_dir;
   CoordinatorOptions coordinator;
   int max_message_bytes = 0;
 
@@ -77,6 +90,10 @@ struct ServerOptions {
           "--lease-seconds >= 1");
     }
     if (coordinator.max_attempts < 1) return absl::InvalidArgumentError("--max-attempts >= 1");
+    if (job_threads < 1 || job_threads > 64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--job-threads=", job_threads, ": must be in [1, 64]"));
+    }
     if (max_message_bytes < (1 << 16)) {
       return absl::InvalidArgumentError("--max-message-bytes must be at least 65536");
     }
@@ -111,6 +128,19 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
                        ResolveToken(o.fleet_token, "HAT_FLEET_TOKEN", o.data_dir, "fleet"));
   HAT_ASSIGN_OR_RETURN(o.admin_token,
                        ResolveToken(o.admin_token, "HAT_ADMIN_TOKEN", o.data_dir, "admin"));
+  for (const char* sub : {"/artifacts", "/jobs", "/cache"}) {
+    const std::string dir = o.data_dir + sub;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir));
+    }
+  }
+  struct stat corpora;
+  if (!o.corpora_dir.empty() &&
+      (::stat(o.corpora_dir.c_str(), &corpora) != 0 || !S_ISDIR(corpora.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--corpora-dir=", o.corpora_dir, ": not a directory"));
+  }
+  o.coordinator.artifacts_dir = o.data_dir + "/artifacts";
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<KvStore> store, OpenRocksDbStore(o.data_dir + "/db"));
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<Coordinator> coordinator,
                        Coordinator::Open(std::move(store), o.coordinator));
@@ -148,20 +178,12 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
       }
     }
   });
-  // Predictor-training jobs run here, one at a time, beside the fleet.
-  PredictorWorker predictor_worker(coordinator.get());
-  std::thread trainer([&] {
-    while (!stopping) {
-      absl::StatusOr<bool> ran = predictor_worker.RunOnce(coordinator->NowMs() + 1000);
-      if (!ran.ok()) {
-        std::cerr << "hat-server: predictor training: " << ran.status().message() << "\n";
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      } else if (!*ran) {
-        // Nothing queued (after Shutdown the claim returns at once: do not spin).
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-  });
+  // Jobs the server executes itself, on --job-threads threads beside the fleet.
+  JobRunner runner(coordinator.get(), {o.job_threads, o.data_dir + "/jobs"});
+  runner.Add(std::make_unique<PredictorTrainingJob>());
+  runner.Add(std::make_unique<SupernetTrainingJob>(
+      SupernetJobOptions{o.corpora_dir, o.data_dir + "/cache"}));
+  runner.Start();
   std::unique_ptr<Agent> local;
   std::thread local_thread;
   if (o.local_agent) {
@@ -189,7 +211,7 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   stopping = true;
   ticker.join();
-  trainer.join();
+  runner.Stop();
   return absl::OkStatus();
 }
 
@@ -223,6 +245,8 @@ int main(int argc, char** argv) {
   o.coordinator.recovery_grace_ms =
       static_cast<int64_t>(absl::GetFlag(FLAGS_recovery_grace_seconds) * 1000);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.job_threads = absl::GetFlag(FLAGS_job_threads);
+  o.corpora_dir = absl::GetFlag(FLAGS_corpora_dir);
   absl::Status s = hat::Serve(std::move(o), shutdown_signals);
   if (!s.ok()) {
     std::cerr << "hat-server: " << s.message() << "\n";

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "engine/super_transformer.h"
 #include "engine/torch_status.h"
@@ -187,6 +189,25 @@ absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
                                torch::optim::Optimizer* optimizer) {
   HAT_ASSIGN_OR_RETURN(CheckpointReader reader, CheckpointReader::Open(path));
   return reader.Restore(model, optimizer);
+}
+
+absl::StatusOr<std::string> ParametersSha256(const std::string& path) {
+  HAT_ASSIGN_OR_RETURN(CheckpointReader reader, CheckpointReader::Open(path));
+  HAT_ASSIGN_OR_RETURN(auto model, SuperTransformer::Create(reader.info().space, 0));
+  HAT_RETURN_IF_ERROR(reader.Restore(*model, nullptr));
+  return CallTorch(path, [&]() -> absl::StatusOr<std::string> {
+    std::map<std::string, at::Tensor> by_name;
+    for (const auto& p : model->named_parameters()) {
+      by_name[p.key()] = p.value().detach().to(at::kFloat).contiguous();
+    }
+    Sha256 sha;
+    for (const auto& [name, tensor] : by_name) {
+      sha.Update(name);
+      sha.Update(absl::string_view(static_cast<const char*>(tensor.data_ptr()),
+                                   tensor.numel() * sizeof(float)));
+    }
+    return sha.HexDigest();
+  });
 }
 
 std::string CheckpointPath(const std::string& dir, int64_t step) {

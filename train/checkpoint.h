@@ -81,6 +81,11 @@ absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path);
 absl::Status RestoreCheckpoint(const std::string& path, SuperTransformer& model,
                                torch::optim::Optimizer* optimizer);
 
+// SHA-256 over the checkpoint's parameters (names and fp32 values, in name order): equal for two
+// checkpoints exactly when their weights are bit for bit the same, whatever else differs in the
+// files (training time, options, optimizer state).
+absl::StatusOr<std::string> ParametersSha256(const std::string& path);
+
 // checkpoint_<step>.pt in `dir`, oldest first (the average is not among them).
 std::vector<std::string> ListCheckpoints(const std::string& dir);
 std::string CheckpointPath(const std::string& dir, int64_t step);

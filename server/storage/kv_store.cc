@@ -21,6 +21,10 @@ const char* TableName(Table table) {
       return "measurements";
     case Table::kPredictors:
       return "predictors";
+    case Table::kJobCheckpoints:
+      return "job_checkpoints";
+    case Table::kArtifacts:
+      return "artifacts";
   }
   return "?";
 }

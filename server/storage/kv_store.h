@@ -25,9 +25,19 @@
 namespace hat {
 
 // Tables, one RocksDB column family each; the key layout is in docs/ARCHITECTURE.md.
-enum class Table { kMeta, kAgents, kJobs, kTasks, kMeasurements, kPredictors };
-inline constexpr Table kAllTables[] = {Table::kMeta,  Table::kAgents,       Table::kJobs,
-                                       Table::kTasks, Table::kMeasurements, Table::kPredictors};
+enum class Table {
+  kMeta,
+  kAgents,
+  kJobs,
+  kTasks,
+  kMeasurements,
+  kPredictors,
+  kJobCheckpoints,
+  kArtifacts
+};
+inline constexpr Table kAllTables[] = {
+    Table::kMeta,         Table::kAgents,     Table::kJobs,           Table::kTasks,
+    Table::kMeasurements, Table::kPredictors, Table::kJobCheckpoints, Table::kArtifacts};
 const char* TableName(Table table);
 
 enum class Durability { kSync, kBuffered };

@@ -11,7 +11,8 @@
 #include "common/cost_model.h"
 #include "common/proto_conversions.h"
 #include "common/sampling.h"
-#include "server/predictor_worker.h"
+#include "server/job_runner.h"
+#include "server/predictor_job.h"
 #include "server/storage/record_codec.h"
 #include "tests/server/coordinator_test_fixture.h"
 #include "tests/support/status_matchers.h"
@@ -23,6 +24,14 @@ namespace {
 using ::hat::testing::IsOk;
 using ::hat::testing::StatusIs;
 using ::testing::HasSubstr;
+
+// A predictor fit's result as a server job's output.
+absl::StatusOr<ServerJobOutput> AsOutput(absl::StatusOr<v1::StoredPredictor> trained) {
+  if (!trained.ok()) return trained.status();
+  ServerJobOutput output;
+  output.predictor = *std::move(trained);
+  return output;
+}
 
 class PredictorJobTest : public CoordinatorTest {
  protected:
@@ -62,11 +71,13 @@ class PredictorJobTest : public CoordinatorTest {
 
   // Runs the queued predictor job, if any (deadline now: no waiting).
   bool RunWorker() {
-    PredictorWorker worker(c_.get());
-    auto ran = worker.RunOnce(now_ms_);
+    JobRunner runner(c_.get(), {1, jobs_dir_.path()});
+    runner.Add(std::make_unique<PredictorTrainingJob>());
+    auto ran = runner.RunOnce(now_ms_);
     EXPECT_TRUE(ran.ok()) << ran.status();
     return ran.ok() && *ran;
   }
+  hat::testing::TempDir jobs_dir_;
 };
 
 TEST_F(PredictorJobTest, TrainsOnTheDeviceClassAndStoresVersions) {
@@ -109,7 +120,9 @@ TEST_F(PredictorJobTest, TooFewMeasurementsFailTheJobWithAMessage) {
   ASSERT_OK_AND_ASSIGN(v1::Job failed, c_->GetJob(job));
   EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
   EXPECT_THAT(failed.error(), HasSubstr("'cpu' has 4 stored measurements"));
-  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
+  EXPECT_THAT(
+      c_->GetPredictor("cpu", 0),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("no predictor for device class 'cpu'")));
 }
 
 TEST_F(PredictorJobTest, BadSubmissionsNameTheField) {
@@ -132,31 +145,35 @@ TEST_F(PredictorJobTest, BadSubmissionsNameTheField) {
 TEST_F(PredictorJobTest, ACancelledJobStoresNothing) {
   MeasureAll("cpu", 20);
   const std::string job = SubmitPredictor("cpu");
-  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_OK_AND_ASSIGN(std::optional<ClaimedJob> claimed,
+                       c_->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now_ms_));
   ASSERT_TRUE(claimed.has_value());
-  EXPECT_EQ(claimed->state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(claimed->job.state(), v1::JOB_STATE_RUNNING);
   ASSERT_THAT(c_->CancelJob(job), IsOk());
-  ASSERT_THAT(
-      c_->FinishPredictorJob(job, TrainPredictor(*c_, claimed->spec().predictor_training())),
-      IsOk());
+  ASSERT_THAT(c_->FinishServerJob(
+                  job, AsOutput(TrainPredictor(*c_, claimed->job.spec().predictor_training()))),
+              IsOk());
   ASSERT_OK_AND_ASSIGN(v1::Job cancelled, c_->GetJob(job));
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
-  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
+  EXPECT_THAT(
+      c_->GetPredictor("cpu", 0),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("no predictor for device class 'cpu'")));
 }
 
 TEST_F(PredictorJobTest, AFitStoppedForShutdownLeavesTheJobToRunAgain) {
   MeasureAll("cpu", 20);
   const std::string job = SubmitPredictor("cpu", "hat-mlp");
-  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_OK_AND_ASSIGN(std::optional<ClaimedJob> claimed,
+                       c_->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now_ms_));
   ASSERT_TRUE(claimed.has_value());
-  EXPECT_TRUE(c_->PredictorJobWanted(job));
+  EXPECT_TRUE(c_->ServerJobWanted(job));
   c_->Shutdown();
-  EXPECT_FALSE(c_->PredictorJobWanted(job));
+  EXPECT_FALSE(c_->ServerJobWanted(job));
   // The fit asks, stops at its first checkpoint, and nothing is written.
-  auto trained = TrainPredictor(*c_, claimed->spec().predictor_training(),
-                                [&] { return !c_->PredictorJobWanted(job); });
+  auto trained = TrainPredictor(*c_, claimed->job.spec().predictor_training(),
+                                [&] { return !c_->ServerJobWanted(job); });
   EXPECT_THAT(trained, StatusIs(absl::StatusCode::kCancelled, HasSubstr("stopped")));
-  ASSERT_THAT(c_->FinishPredictorJob(job, trained), IsOk());
+  ASSERT_THAT(c_->FinishServerJob(job, AsOutput(trained)), IsOk());
   ASSERT_OK_AND_ASSIGN(v1::Job still, c_->GetJob(job));
   EXPECT_EQ(still.state(), v1::JOB_STATE_RUNNING);  // queued again when the server restarts
   EXPECT_TRUE(still.error().empty());
@@ -165,18 +182,21 @@ TEST_F(PredictorJobTest, AFitStoppedForShutdownLeavesTheJobToRunAgain) {
 TEST_F(PredictorJobTest, AFailedWriteStoresNoVersionAndAcknowledgesNothing) {
   MeasureAll("cpu", 20);
   const std::string job = SubmitPredictor("cpu");
-  ASSERT_OK_AND_ASSIGN(std::optional<v1::Job> claimed, c_->ClaimPredictorJob(now_ms_));
+  ASSERT_OK_AND_ASSIGN(std::optional<ClaimedJob> claimed,
+                       c_->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now_ms_));
   ASSERT_TRUE(claimed.has_value());
-  auto trained = TrainPredictor(*c_, claimed->spec().predictor_training());
+  auto trained = TrainPredictor(*c_, claimed->job.spec().predictor_training());
   ASSERT_THAT(trained, IsOk());
   faulty_->FailWritesAfter(0);
-  EXPECT_THAT(c_->FinishPredictorJob(job, trained),
+  EXPECT_THAT(c_->FinishServerJob(job, AsOutput(trained)),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   faulty_->Heal();
   ASSERT_OK_AND_ASSIGN(v1::Job running, c_->GetJob(job));
   EXPECT_EQ(running.state(), v1::JOB_STATE_RUNNING);
-  EXPECT_THAT(c_->GetPredictor("cpu", 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("")));
-  ASSERT_THAT(c_->FinishPredictorJob(job, trained), IsOk());  // the retry stores version 1
+  EXPECT_THAT(
+      c_->GetPredictor("cpu", 0),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("no predictor for device class 'cpu'")));
+  ASSERT_THAT(c_->FinishServerJob(job, AsOutput(trained)), IsOk());  // the retry stores version 1
   ASSERT_OK_AND_ASSIGN(v1::StoredPredictor stored, c_->GetPredictor("cpu", 0));
   EXPECT_EQ(stored.version(), 1);
 }
@@ -303,15 +323,15 @@ TEST(PredictorJobRecoveryTest, VersionsSurviveARestartAndALostFitRunsAgain) {
     v1::SubmitJobRequest r;
     r.mutable_spec()->mutable_predictor_training()->set_device_class("cpu");
     ASSERT_OK_AND_ASSIGN(v1::Job first, c->SubmitJob(r));
-    ASSERT_OK_AND_ASSIGN(auto claimed, c->ClaimPredictorJob(now));
+    ASSERT_OK_AND_ASSIGN(auto claimed, c->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now));
     ASSERT_TRUE(claimed.has_value());
     // A stand-in result: storage and versioning do not look inside the model.
     trained.set_measurements(12);
     trained.mutable_predictor()->set_format_version(1);
-    ASSERT_THAT(c->FinishPredictorJob(first.job_id(), trained), IsOk());
+    ASSERT_THAT(c->FinishServerJob(first.job_id(), AsOutput(trained)), IsOk());
     ASSERT_OK_AND_ASSIGN(v1::Job second, c->SubmitJob(r));
     interrupted = second.job_id();
-    ASSERT_OK_AND_ASSIGN(auto running, c->ClaimPredictorJob(now));
+    ASSERT_OK_AND_ASSIGN(auto running, c->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now));
     ASSERT_TRUE(running.has_value());  // ... and the server stops before it finishes
   }
   ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
@@ -321,10 +341,10 @@ TEST(PredictorJobRecoveryTest, VersionsSurviveARestartAndALostFitRunsAgain) {
   EXPECT_EQ(latest.measurements(), 12);
   ASSERT_OK_AND_ASSIGN(v1::Job requeued, c->GetJob(interrupted));
   EXPECT_EQ(requeued.state(), v1::JOB_STATE_QUEUED);
-  ASSERT_OK_AND_ASSIGN(auto again, c->ClaimPredictorJob(now));
+  ASSERT_OK_AND_ASSIGN(auto again, c->ClaimServerJob({v1::JobSpec::kPredictorTraining}, now));
   ASSERT_TRUE(again.has_value());
-  EXPECT_EQ(again->job_id(), interrupted);
-  ASSERT_THAT(c->FinishPredictorJob(interrupted, v1::StoredPredictor()), IsOk());
+  EXPECT_EQ(again->job.job_id(), interrupted);
+  ASSERT_THAT(c->FinishServerJob(interrupted, AsOutput(v1::StoredPredictor())), IsOk());
   ASSERT_OK_AND_ASSIGN(v1::StoredPredictor next, c->GetPredictor("cpu", 0));
   EXPECT_EQ(next.version(), 2);  // numbering continues after the restart
 }

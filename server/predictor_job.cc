@@ -1,5 +1,5 @@
-// Predictor-training jobs; see predictor_worker.h.
-#include "server/predictor_worker.h"
+// Predictor-training jobs; see predictor_job.h.
+#include "server/predictor_job.h"
 
 #include <map>
 
@@ -84,14 +84,13 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
   return stored;
 }
 
-absl::StatusOr<bool> PredictorWorker::RunOnce(int64_t deadline_ms) {
-  HAT_ASSIGN_OR_RETURN(std::optional<v1::Job> job, coordinator_->ClaimPredictorJob(deadline_ms));
-  if (!job) return false;
-  const std::string id = job->job_id();
-  HAT_RETURN_IF_ERROR(coordinator_->FinishPredictorJob(
-      id, TrainPredictor(*coordinator_, job->spec().predictor_training(),
-                         [this, &id] { return !coordinator_->PredictorJobWanted(id); })));
-  return true;
+absl::StatusOr<ServerJobOutput> PredictorTrainingJob::Run(JobContext& context) {
+  HAT_RETURN_IF_ERROR(context.ReportProgress(0, 1, "fitting"));
+  ServerJobOutput output;
+  HAT_ASSIGN_OR_RETURN(output.predictor, TrainPredictor(context.coordinator(),
+                                                        context.job().spec().predictor_training(),
+                                                        [&context] { return !context.Wanted(); }));
+  return output;
 }
 
 }  // namespace hat

@@ -1,9 +1,9 @@
-// PredictorWorker: runs predictor-training jobs. It claims a queued job from the coordinator,
-// reads the device class's stored measurements, fits the predictor outside the coordinator's
-// lock (HAT's MLP takes tens of seconds; the fleet keeps running meanwhile) and hands the result
-// back, which stores it as the class's next version.
-#ifndef HATFLEET_SERVER_PREDICTOR_WORKER_H_
-#define HATFLEET_SERVER_PREDICTOR_WORKER_H_
+// Predictor-training jobs, a ServerJob: read the device class's stored measurements, fit the
+// predictor outside the coordinator's lock (HAT's MLP takes tens of seconds; the fleet keeps
+// running meanwhile) and hand it back, to be stored as the class's next version. A fit that a
+// restart interrupted starts again (it saves no state: it is short and deterministic).
+#ifndef HATFLEET_SERVER_PREDICTOR_JOB_H_
+#define HATFLEET_SERVER_PREDICTOR_JOB_H_
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +13,7 @@
 #include "hat/v1/predictor.pb.h"
 #include "predictor/latency_records.h"
 #include "server/coordinator.h"
+#include "server/job_runner.h"
 
 namespace hat {
 
@@ -28,18 +29,12 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(
     Coordinator& coordinator, const v1::PredictorTrainingJobSpec& spec,
     const std::function<bool()>& should_stop = nullptr);
 
-class PredictorWorker {
+class PredictorTrainingJob : public ServerJob {
  public:
-  explicit PredictorWorker(Coordinator* coordinator) : coordinator_(coordinator) {}
-
-  // Runs one job if one is queued before `deadline_ms`; returns whether one ran. A training
-  // failure fails the job, not this call; errors are the coordinator's (storage).
-  absl::StatusOr<bool> RunOnce(int64_t deadline_ms);
-
- private:
-  Coordinator* coordinator_;
+  v1::JobSpec::KindCase kind() const override { return v1::JobSpec::kPredictorTraining; }
+  absl::StatusOr<ServerJobOutput> Run(JobContext& context) override;
 };
 
 }  // namespace hat
 
-#endif  // HATFLEET_SERVER_PREDICTOR_WORKER_H_
+#endif  // HATFLEET_SERVER_PREDICTOR_JOB_H_

@@ -1,0 +1,118 @@
+// The shared hat-server client of hatctl's remote commands; see remote_client.h.
+#include "cli/remote_client.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "cli/cli_output.h"
+#include "common/file_util.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "rpc/grpc_status.h"
+#include "rpc/tls.h"
+
+namespace hat::cli {
+
+void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
+  cmd->add_option("--server", o->server,
+                  "hat-server address (default: HAT_SERVER or 127.0.0.1:7070)");
+  cmd->add_option("--token", o->token, "Admin token (default: HAT_TOKEN)");
+  cmd->add_option("--token-file", o->token_file, "File holding the admin token");
+  cmd->add_option("--tls-ca", o->tls_ca, "PEM CA of the server: connect with TLS");
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM client certificate (mutual TLS)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM client key (mutual TLS)");
+  cmd->add_option("--timeout", o->timeout_s, "Seconds each call may take")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print JSON");
+}
+
+absl::StatusOr<Client> Client::Connect(const RemoteOptions& o) {
+  Client c;
+  std::string server = o.server;
+  if (server.empty()) {
+    server = std::getenv("HAT_SERVER") ? std::getenv("HAT_SERVER") : "127.0.0.1:7070";
+  }
+  c.token_ = o.token;
+  if (c.token_.empty() && std::getenv("HAT_TOKEN")) c.token_ = std::getenv("HAT_TOKEN");
+  if (c.token_.empty() && !o.token_file.empty()) {
+    HAT_ASSIGN_OR_RETURN(std::string t, ReadFileToString(o.token_file));
+    c.token_ = std::string(absl::StripAsciiWhitespace(t));
+  }
+  if (c.token_.empty()) {
+    return absl::InvalidArgumentError(
+        "no admin token: pass --token, set HAT_TOKEN, or --token-file DATA_DIR/admin.token");
+  }
+  HAT_ASSIGN_OR_RETURN(auto creds, ChannelCredentials(o.tls_ca, o.tls_cert, o.tls_key));
+  c.stub_ = v1::JobService::NewStub(grpc::CreateChannel(server, creds));
+  c.server_ = server;
+  c.timeout_ms_ = static_cast<int64_t>(o.timeout_s * 1000);
+  return c;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context(int64_t timeout_ms) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata(kAuthorizationKey, BearerValue(token_));
+  const int64_t t = timeout_ms == 0 ? timeout_ms_ : timeout_ms;
+  if (t > 0) ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(t));
+  return ctx;
+}
+
+absl::Status Client::Check(const grpc::Status& s) const {
+  return Annotate(FromGrpcStatus(s), server_);
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "{}";
+  return out;
+}
+
+absl::Status ReceiveFile(const std::function<bool(std::string*, v1::Artifact*)>& next,
+                         const std::function<absl::Status()>& finish, const std::string& out,
+                         v1::Artifact* header) {
+  const std::string partial = out + ".partial";
+  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+  if (!file) return absl::UnavailableError(absl::StrCat("cannot write ", partial));
+  Sha256 sha;
+  int64_t received = 0;
+  std::string data;
+  while (next(&data, header)) {
+    sha.Update(data);
+    file.write(data.data(), static_cast<std::streamsize>(data.size()));
+    received += static_cast<int64_t>(data.size());
+    if (header->size_bytes() > 0) {
+      PrintProgress("download", static_cast<int>(received >> 20),
+                    static_cast<int>(header->size_bytes() >> 20), 0, -1, "MiB");
+    }
+  }
+  file.close();
+  absl::Status finished = finish();
+  const std::string digest = sha.HexDigest();
+  if (finished.ok() && !file) finished = absl::UnavailableError(absl::StrCat("cannot write ", out));
+  if (finished.ok() && header->size_bytes() > 0 &&
+      (received != header->size_bytes() || digest != header->sha256())) {
+    finished = absl::DataLossError(absl::StrCat(
+        "download damaged: ", received, " bytes with SHA-256 ", digest, ", the server stored ",
+        header->size_bytes(), " bytes with ", header->sha256(), "; nothing written"));
+  }
+  if (!finished.ok()) {
+    std::remove(partial.c_str());
+    return finished;
+  }
+  if (std::rename(partial.c_str(), out.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", partial, " to ", out));
+  }
+  header->set_size_bytes(received);
+  header->set_sha256(digest);
+  return absl::OkStatus();
+}
+
+}  // namespace hat::cli

@@ -1,0 +1,87 @@
+// SuperTransformer-training jobs; see supernet_job.h.
+#include "server/supernet_job.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/builtin_spaces.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "nmt/corpus_layout.h"
+#include "nmt/prepared_corpus.h"
+#include "server/corpus_root.h"
+#include "train/trainer.h"
+
+namespace hat {
+
+absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
+  const v1::SupernetTrainingJobSpec& spec = context.job().spec().supernet_training();
+  const int64_t total = spec.steps();
+  HAT_ASSIGN_OR_RETURN(std::string corpus_dir,
+                       ResolveCorpusDir(options_.corpora_dir, spec.corpus()));
+  HAT_ASSIGN_OR_RETURN(CorpusLayout layout, ReadCorpusLayout(corpus_dir));
+  HAT_RETURN_IF_ERROR(context.ReportProgress(0, total, "preparing the corpus"));
+  PrepareOptions prepare;
+  prepare.threads = spec.threads();
+  prepare.vocab_size = spec.vocab_size();
+  prepare.cache_dir = options_.cache_dir;
+  prepare.log = [&context, total](const std::string& line) {
+    context.ReportProgress(0, total, "preparing the corpus: " + line).IgnoreError();
+  };
+  HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, PrepareCorpus(layout, prepare));
+
+  TrainOptions o;
+  HAT_ASSIGN_OR_RETURN(o.space, BuiltinSpace(spec.space_name()));
+  o.steps = spec.steps();
+  o.batching.max_tokens = spec.max_tokens();
+  o.schedule.kind = LrSchedule::Kind::kInverseSqrt;
+  o.schedule.peak_lr = spec.lr();
+  o.schedule.warmup_steps = spec.warmup();
+  o.schedule.warmup_init_lr = std::min(1e-7, spec.lr());
+  o.schedule.min_lr = std::min(1e-7, spec.lr());
+  o.schedule.total_steps = spec.steps();
+  o.threads = spec.threads();
+  o.seed = spec.seed();
+  o.out_dir = context.work_dir() + "/train";
+  o.save_every = spec.save_every();
+  o.keep_checkpoints = 2;
+  o.valid_sentences = spec.valid_sentences();
+  HAT_RETURN_IF_ERROR(o.Validate());
+
+  // The trainer stops (after writing a checkpoint) when asked: cancellation or shutdown.
+  std::atomic<bool> stop{false};
+  auto report = [&](const TrainProgress& p) {
+    context
+        .ReportProgress(
+            p.step, p.total_steps,
+            absl::StrFormat("training: loss %.3f, %.0f tokens/s", p.loss, p.tokens_per_s))
+        .IgnoreError();
+    if (!context.Wanted()) stop = true;
+  };
+  const int64_t report_every = std::clamp<int64_t>(spec.save_every() / 4, 1, 50);
+  HAT_ASSIGN_OR_RETURN(TrainResult trained,
+                       TrainTransformer(o, corpus, report, report_every, &stop));
+
+  ServerJobOutput output;
+  output.result.set_final_step(trained.final_step);
+  output.result.set_valid_loss(trained.valid_loss);
+  output.result.set_resumed_from_step(trained.resumed_from);
+  ArtifactFile file;
+  file.path = trained.last_checkpoint;
+  HAT_ASSIGN_OR_RETURN(FileDigest digest, DigestFile(file.path));
+  file.header.set_kind(v1::ARTIFACT_KIND_SUPERNET_CHECKPOINT);
+  file.header.set_size_bytes(digest.size);
+  file.header.set_sha256(digest.sha256);
+  file.header.set_space_name(spec.space_name());
+  file.header.set_filename(absl::StrFormat("supernet-%s-%s-step%d.pt", spec.space_name(),
+                                           context.job_id(), trained.final_step));
+  file.header.set_description(absl::StrFormat(
+      "%s SuperTransformer, %d updates on %s, seed %d, valid loss %.3f", spec.space_name(),
+      trained.final_step, spec.corpus(), spec.seed(), trained.valid_loss));
+  output.artifacts.push_back(std::move(file));
+  return output;
+}
+
+}  // namespace hat

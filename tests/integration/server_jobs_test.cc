@@ -1,0 +1,232 @@
+// Server-executed jobs end to end, driven through hatctl as a user would: a SuperTransformer
+// trained by hat-server, the server killed with SIGKILL mid-job and restarted, the job finishing
+// from its checkpoint with the weights of an uninterrupted run; artifacts downloaded, uploaded
+// and exported. Timeouts only bound how long a broken build may hang; nothing asserts speed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/toy_corpus.h"
+
+namespace hat {
+namespace {
+
+using ::hat::testing::Subprocess;
+using ::testing::HasSubstr;
+
+constexpr char kAdminToken[] = "admin-secret-456";
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool WaitFor(const std::function<bool()>& done, double seconds) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+class ServerJobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.File("corpora/toy"));
+    hat::testing::WriteToyCorpus(dir_.File("corpora/toy"));
+  }
+
+  // Starts (or restarts) hat-server on data directory `data`, on the port it had before.
+  void StartServer(const std::string& data = "data") {
+    const std::string port_file = dir_.File("port");
+    std::remove(port_file.c_str());
+    server_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{HAT_SERVER_PATH, "--data-dir=" + dir_.File(data),
+                                 "--listen=127.0.0.1:" + std::to_string(port_),
+                                 "--port_file=" + port_file, "--fleet_token=fleet-secret-123",
+                                 std::string("--admin_token=") + kAdminToken,
+                                 "--corpora-dir=" + dir_.File("corpora")},
+        dir_.File("server.log"));
+    ASSERT_TRUE(WaitFor([&] { return !ReadAll(port_file).empty() || !server_->running(); }, 60))
+        << server_->Log();
+    ASSERT_TRUE(server_->running()) << server_->Log();
+    port_ = std::stoi(ReadAll(port_file));
+  }
+
+  // hatctl against the server; with `stdout_only` its progress lines (stderr) are left out, so
+  // that --json output parses.
+  CommandRun Hatctl(const std::string& args, bool stdout_only = false) {
+    return Local(args + " --server 127.0.0.1:" + std::to_string(port_) + " --token " + kAdminToken,
+                 stdout_only);
+  }
+  CommandRun Local(const std::string& args, bool stdout_only = false) {
+    // A log of its own per call: Subprocess appends.
+    Subprocess p({"/bin/sh", "-c",
+                  std::string(HATCTL_PATH) + " " + args +
+                      (stdout_only ? " 2>>" + dir_.File("stderr.log") : std::string())},
+                 dir_.File("hatctl-" + std::to_string(++calls_) + ".log"));
+    const int code = p.Wait();
+    return {code, p.Log()};
+  }
+
+  nlohmann::json GetJob(const std::string& id) {
+    const CommandRun r = Hatctl("jobs get " + id + " --json", true);
+    if (r.exit_code != 0) return nlohmann::json::object();
+    nlohmann::json job = nlohmann::json::parse(r.output, nullptr, false);
+    return job.is_object() ? job : nlohmann::json::object();
+  }
+  // The job's state name once it is one of the final ones ("" at the timeout).
+  std::string WaitEnded(const std::string& id, double seconds) {
+    std::string state;
+    WaitFor(
+        [&] {
+          state = GetJob(id).value("state", "");
+          return state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" ||
+                 state == "JOB_STATE_CANCELLED";
+        },
+        seconds);
+    return state;
+  }
+  std::string Submit(const std::string& flags, const std::string& corpus = "toy") {
+    const CommandRun r =
+        Hatctl("jobs submit supernet --space tiny --corpus " + corpus +
+                   " --vocab-size 60 --max-tokens 256 --threads 1 --valid-sentences 8 " + flags,
+               true);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return std::string(absl::StripAsciiWhitespace(r.output));
+  }
+  // The weights' SHA-256 of artifact `id`, downloaded to `file`.
+  std::string DownloadedWeights(const std::string& id, const std::string& file) {
+    CommandRun r = Hatctl("artifacts download " + id + " --out " + file);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    r = Local("checkpoint info " + file + " --json", true);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const nlohmann::json info = nlohmann::json::parse(r.output, nullptr, false);
+    return info.is_object() ? info.value("parameters_sha256", "") : "";
+  }
+
+  hat::testing::TempDir dir_;
+  std::unique_ptr<Subprocess> server_;
+  int port_ = 0;
+  int calls_ = 0;
+};
+
+// An int64 field of proto JSON (written as a string) or an int32 one (a number).
+int64_t Int(const nlohmann::json& object, const std::string& key) {
+  if (!object.is_object() || !object.contains(key)) return 0;
+  const nlohmann::json& v = object.at(key);
+  return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
+}
+
+TEST_F(ServerJobsTest, SupernetJobKilledMidRunResumesToTheWeightsOfAnUninterruptedRun) {
+  StartServer();
+  // Interrupted: SIGKILL once a checkpoint has been written and training went past it.
+  const std::string interrupted = Submit("--steps 40 --save-every 10 --seed 7");
+  ASSERT_TRUE(WaitFor([&] { return Int(GetJob(interrupted)["progress"], "done") >= 15; }, 600))
+      << server_->Log();
+  server_->Kill(SIGKILL);
+  server_->Wait();
+  StartServer();
+  ASSERT_EQ(WaitEnded(interrupted, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  const nlohmann::json resumed = GetJob(interrupted);
+  EXPECT_EQ(Int(resumed["result"], "final_step"), 40);
+  // It continued from a checkpoint (every 10 updates), not from scratch.
+  const int64_t resumed_from = Int(resumed["result"], "resumed_from_step");
+  EXPECT_GE(resumed_from, 10);
+  EXPECT_EQ(resumed_from % 10, 0);
+  const std::string resumed_artifact = resumed["result"].value("artifact_id", "");
+  ASSERT_FALSE(resumed_artifact.empty());
+
+  // Uninterrupted, same spec and seed.
+  const std::string whole = Submit("--steps 40 --save-every 10 --seed 7");
+  ASSERT_EQ(WaitEnded(whole, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  const std::string whole_artifact = GetJob(whole)["result"].value("artifact_id", "");
+  ASSERT_NE(whole_artifact, resumed_artifact);
+
+  const std::string a = DownloadedWeights(resumed_artifact, dir_.File("resumed.pt"));
+  const std::string b = DownloadedWeights(whole_artifact, dir_.File("whole.pt"));
+  ASSERT_EQ(a.size(), 64u);
+  EXPECT_EQ(a, b) << "a resumed SuperTransformer job must end with the uninterrupted weights";
+
+  // The finished jobs' work directories are gone; their checkpoints live on as artifacts.
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("data/jobs/" + interrupted)));
+  CommandRun list = Hatctl("artifacts list --json");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr(interrupted));
+  EXPECT_THAT(list.output, HasSubstr("ARTIFACT_KIND_SUPERNET_CHECKPOINT"));
+
+  // The downloaded SuperTransformer is usable: a SubTransformer evaluated with inherited weights.
+  CommandRun eval = Local("subnet eval --supernet " + dir_.File("resumed.pt") + " --config " +
+                          std::string(HAT_SOURCE_DIR) + "/data/configs/transformer-tiny.yml" +
+                          " --data " + dir_.File("corpora/toy") + " --threads 1 --json");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_THAT(eval.output, HasSubstr("valid_loss"));
+
+  // Export by job id gives the same bytes as the artifact download.
+  CommandRun exported = Hatctl("jobs export " + whole + " --out " + dir_.File("exported.pt"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_EQ(ReadAll(dir_.File("exported.pt")), ReadAll(dir_.File("whole.pt")));
+}
+
+TEST_F(ServerJobsTest, CorporaOutsideTheRootAndBadUploadsAreRefusedAndLeaveNothing) {
+  StartServer();
+  CommandRun r = Hatctl("jobs submit supernet --space tiny --corpus ../etc --steps 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("'..' parts are not allowed"));
+  r = Hatctl("jobs submit supernet --space tiny --corpus /etc --steps 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("an absolute path"));
+  // A symbolic link inside the root that leads out of it fails the job, saying so.
+  std::filesystem::create_directory_symlink("/etc", dir_.File("corpora/escape"));
+  const std::string escaped = Submit("--steps 2", "escape");
+  EXPECT_EQ(WaitEnded(escaped, 120), "JOB_STATE_FAILED");
+  EXPECT_THAT(GetJob(escaped).value("error", ""), HasSubstr("leads out of the corpora directory"));
+
+  // An upload that is not a checkpoint is refused with the reason, and no artifact or file stays.
+  std::ofstream(dir_.File("not-a-checkpoint.pt")) << "these bytes are no LibTorch archive";
+  r = Hatctl("supernet upload " + dir_.File("not-a-checkpoint.pt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("not a hatfleet SuperTransformer checkpoint"));
+  r = Hatctl("artifacts list --json");
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("art-")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.File("data/artifacts")));
+  r = Hatctl("artifacts download art-000009 --out " + dir_.File("none.pt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("artifact 'art-000009' does not exist"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("none.pt")));
+
+  // A real checkpoint (trained locally) uploads, lists with its space, and downloads unchanged.
+  CommandRun trained =
+      Local("supernet train --space tiny --data " + dir_.File("corpora/toy") +
+            " --vocab-size 60 --cache " + dir_.File("cache") +
+            " --threads 1 --max-tokens 256 --steps 2 --save-every 2 --out " + dir_.File("run"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  r = Hatctl("supernet upload " + dir_.File("run/checkpoint_2.pt") + " --json", true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json uploaded = nlohmann::json::parse(r.output, nullptr, false);
+  EXPECT_EQ(uploaded.value("space_name", ""), "tiny");
+  r = Hatctl("artifacts download " + uploaded.value("artifact_id", "") + " --out " +
+             dir_.File("back.pt"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadAll(dir_.File("back.pt")), ReadAll(dir_.File("run/checkpoint_2.pt")));
+}
+
+}  // namespace
+}  // namespace hat
