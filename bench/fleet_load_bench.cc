@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/load_client.h"
 #include "hat/v1/fleet_service.grpc.pb.h"
 #include "hat/v1/job_service.grpc.pb.h"
 #include "measure/hardware.h"
@@ -33,17 +34,10 @@
 namespace hat {
 namespace {
 
-constexpr char kToken[] = "bench";
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
-}
-
-double NowS() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using bench::Ctx;
+using bench::kToken;
+using bench::NowS;
+using bench::Percentile;
 
 struct Server {
   std::unique_ptr<Coordinator> coordinator;
@@ -69,11 +63,6 @@ Server Start(const std::string& dir) {
   b.RegisterService(s.jobs.get());
   s.server = b.BuildAndStart();
   return s;
-}
-
-void Ctx(grpc::ClientContext& ctx) {
-  ctx.AddMetadata(kAuthorizationKey, BearerValue(kToken));
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
 }
 
 std::string SubmitJob(v1::JobService::Stub& jobs, const std::string& device_class, int configs) {
@@ -177,7 +166,7 @@ int main(int argc, char** argv) {
   const std::string job = hat::SubmitJob(*jobs, "load", configs);
   hat::Totals totals;
   std::atomic<bool> drained{false};
-  const double start = hat::NowS();
+  const double start = hat::bench::NowS();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -193,15 +182,15 @@ int main(int argc, char** argv) {
     });
   }
   for (std::thread& w : workers) w.join();
-  const double seconds = hat::NowS() - start;
+  const double seconds = hat::bench::NowS() - start;
   std::printf(
       "{\"part\": \"load\", \"agents\": %d, \"client_threads\": %d, \"configs\": %d, "
       "\"seconds\": %.2f, \"leases_per_s\": %.1f, \"lease_p50_ms\": %.2f, \"lease_p99_ms\": %.2f, "
       "\"report_p50_ms\": %.2f, \"report_p99_ms\": %.2f, \"stored\": %lld, \"duplicates\": %lld, "
       "\"lost\": %lld}\n",
       agents, threads, configs, seconds, totals.leases / seconds,
-      hat::Percentile(totals.lease_ms, 0.5), hat::Percentile(totals.lease_ms, 0.99),
-      hat::Percentile(totals.report_ms, 0.5), hat::Percentile(totals.report_ms, 0.99),
+      hat::bench::Percentile(totals.lease_ms, 0.5), hat::bench::Percentile(totals.lease_ms, 0.99),
+      hat::bench::Percentile(totals.report_ms, 0.5), hat::bench::Percentile(totals.report_ms, 0.99),
       static_cast<long long>(totals.stored), static_cast<long long>(totals.duplicates),
       static_cast<long long>(configs - totals.stored));
   std::fflush(stdout);
@@ -214,7 +203,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) scale_ids.push_back(hat::Register(*fleet, device_class));
     hat::SubmitJob(*jobs, device_class, scaling_configs);
     hat::Totals scale_totals;
-    const double t0 = hat::NowS();
+    const double t0 = hat::bench::NowS();
     std::vector<std::thread> agents_threads;
     for (int i = 0; i < n; ++i) {
       agents_threads.emplace_back([&, i] {
@@ -223,7 +212,7 @@ int main(int argc, char** argv) {
       });
     }
     for (std::thread& a : agents_threads) a.join();
-    const double rate = scale_totals.stored / (hat::NowS() - t0);
+    const double rate = scale_totals.stored / (hat::bench::NowS() - t0);
     if (n == 1) single = rate;
     std::printf(
         "{\"part\": \"scaling\", \"agents\": %d, \"configs_per_s\": %.2f, "
