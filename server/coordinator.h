@@ -7,8 +7,10 @@
 // agent that misses heartbeats for `lost_after` is marked LOST and its lease returns to the
 // queue. Leases: one per agent at a time, with a deadline that heartbeats extend; an expired
 // lease goes back to the queue until `max_attempts`, then the task fails. Reports are
-// idempotent: the first report of a task stores its measurement, later ones (duplicates, or a
-// late report after the task was re-leased) change nothing.
+// idempotent: the first report of a task stores its measurement, later ones (duplicates) change
+// nothing. A late report (its lease expired) is such a first report when it comes first: the
+// measurement is real, so it is stored once and the task leaves its queue, or the agent that
+// holds it since loses that lease.
 //
 // Thread safety: every method may be called concurrently (one mutex; storage writes happen
 // under it so memory and store never disagree). LeaseTask and WaitJobChange block up to their
@@ -97,6 +99,8 @@ class Coordinator {
   absl::StatusOr<v1::LeaseTaskResponse> LeaseTask(const v1::LeaseTaskRequest& req,
                                                   int64_t deadline_ms,
                                                   const std::function<bool()>& cancelled);
+  // INVALID_ARGUMENT when `req.lease_id` is none of the task's leases. A failure reported under
+  // a lease that is no longer current changes nothing (stored=false).
   absl::StatusOr<v1::ReportResultResponse> ReportResult(const v1::ReportResultRequest& req);
   absl::Status ReleaseLease(const v1::ReleaseLeaseRequest& req);
 

@@ -13,6 +13,8 @@
 namespace hat {
 
 using coordinator_internal::CheckName;
+using coordinator_internal::LeaseAttempt;
+using coordinator_internal::LeaseId;
 using coordinator_internal::Stamp;
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +128,7 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
       const int64_t now = NowMs();
       task.mutable_task()->set_attempt(task.task().attempt() + 1);
       task.set_state(v1::TASK_STATE_LEASED);
-      task.set_lease_id(absl::StrCat(key, "#", task.task().attempt()));
+      task.set_lease_id(LeaseId(key, task.task().attempt()));
       task.set_agent_id(holder.agent.agent_id());
       task.set_lease_deadline_unix_ms(now + options_.lease_duration_ms);
       holder.lease_id = task.lease_id();
@@ -187,6 +189,19 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
     return absl::NotFoundError(
         absl::StrCat("result.task_id '", result.task_id().substr(0, 80), "' names no task"));
   }
+  const std::string key = it->first;
+  // Agents report under the lease LeaseTask gave them. Any lease the task has had counts (a late
+  // report after its lease expired carries a real measurement); an id that names none comes from
+  // a confused client, and its measurement cannot be trusted to be of this task. (A released
+  // lease gave its attempt back: its number names no lease until the next one takes it.)
+  const int leases = it->second.task().attempt();
+  const int attempt = LeaseAttempt(req.lease_id(), key);
+  if (attempt < 1 || attempt > leases) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lease_id '", req.lease_id().substr(0, 100), "' is not a lease of task ", key,
+        leases == 0 ? " (it was never leased)"
+                    : absl::StrCat(" (its leases are ", LeaseId(key, 1), " to #", leases, ")")));
+  }
   v1::ReportResultResponse resp;
   const v1::TaskState state = it->second.state();
   if (state == v1::TASK_STATE_DONE || state == v1::TASK_STATE_FAILED ||
@@ -200,12 +215,21 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
         "result.config_id=%016x does not match task %s (config %016x)", result.config_id(),
         task.task().task_id(), task.task().config().config_id()));
   }
+  if (!result.error().empty() && req.lease_id() != task.lease_id()) {
+    // A late failure is no measurement: the task stays with its queue or its new holder.
+    resp.set_stored(false);
+    return resp;
+  }
   JobEntry& job = jobs_.at(task.task().job_id());
   WriteBatch batch;
-  const std::string previous_lease = task.lease_id();
+  // The task is QUEUED (its lease expired: this report is late, and the task leaves the queue) or
+  // LEASED: to the reporter, or after an expiry to another agent, whose lease ends here (its
+  // heartbeat then gets cancel_lease and its own report is a duplicate).
+  const bool queued = state == v1::TASK_STATE_QUEUED;
+  const std::string current_lease = task.lease_id();
   std::optional<AgentEntry> holder;
   auto agent = agents_.find(task.agent_id());
-  if (agent != agents_.end() && agent->second.lease_id == previous_lease) {
+  if (!current_lease.empty() && agent != agents_.end() && agent->second.lease_id == current_lease) {
     holder = agent->second;
     holder->lease_id.clear();
     holder->agent.set_state(v1::AGENT_STATE_IDLE);
@@ -248,8 +272,9 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   FillProgress(updated, PlannedTasks(job), counts);
   PutJob(batch, updated);
   HAT_RETURN_IF_ERROR(Persist(batch));
-  tasks_[task.task().task_id()] = task;
-  leases_.erase(previous_lease);
+  if (queued) queues_[task.device_class()].erase({task.queued_seq(), key});
+  if (!current_lease.empty()) leases_.erase(current_lease);
+  tasks_[key] = task;
   if (holder) agents_[holder->agent.agent_id()] = *holder;
   if (reporter) agents_[reporter->agent.agent_id()] = *reporter;
   job.job = std::move(updated);

@@ -20,6 +20,13 @@ google::protobuf::Timestamp Stamp(int64_t unix_ms);
 // A task's storage key: its job id and its index, zero-padded so that tasks sort in order.
 std::string TaskKey(const std::string& job_id, int index);
 
+// A lease's id: its task's key and the task's attempt number ("job-000001/000003#2"). Reports and
+// heartbeats name it, so the coordinator can tell which of a task's leases they answer.
+std::string LeaseId(const std::string& task_key, int attempt);
+
+// The attempt number in `lease_id` when it is a lease id of `task_key` (any number >= 1), else 0.
+int LeaseAttempt(const std::string& lease_id, const std::string& task_key);
+
 // Zero-padded so that keys sort by version within a device class.
 std::string PredictorKey(const std::string& device_class, int64_t version);
 

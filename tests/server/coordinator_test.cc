@@ -5,6 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "common/proto_conversions.h"
 #include "measure/measure_proto.h"
 #include "server/storage/record_codec.h"
@@ -57,6 +61,137 @@ TEST_F(CoordinatorTest, DuplicateAndLateReportsCreateNoSecondMeasurement) {
   ASSERT_OK_AND_ASSIGN(auto again, Report(b, second));
   EXPECT_FALSE(again.stored());
   EXPECT_EQ(StoredMeasurements(), 1);
+}
+
+// Reports that arrive after their lease expired: the task went back to the queue, or on to
+// another agent.
+class LateReportTest : public CoordinatorTest {
+ protected:
+  // Lets every lease expire while `agents` stay alive (heartbeats without a lease id keep an
+  // agent, not its lease); the leased tasks go back to their queue.
+  void ExpireLeases(const std::vector<std::string>& agents) {
+    now_ms_ += 11000;  // a lease lasts 10 s
+    for (const std::string& agent : agents) {
+      v1::HeartbeatRequest hb;
+      hb.set_agent_id(agent);
+      ASSERT_THAT(c_->Heartbeat(hb), IsOk());
+    }
+    ASSERT_THAT(c_->Tick(), IsOk());
+  }
+  // The distinct configs with a stored measurement: what a job's done count must equal.
+  std::set<uint64_t> MeasuredConfigs() {
+    std::set<uint64_t> configs;
+    absl::StatusOr<std::vector<v1::MeasurementResult>> rows = c_->Measurements("cpu");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    if (rows.ok()) {
+      for (const v1::MeasurementResult& r : *rows) configs.insert(r.config_id());
+    }
+    return configs;
+  }
+};
+
+TEST_F(LateReportTest, LateReportOfARequeuedTaskIsStoredOnceAndTakesItOutOfTheQueue) {
+  const std::string a = Register("cpu"), b = Register("cpu");
+  const std::string job = Submit(2);
+  ASSERT_OK_AND_ASSIGN(auto first, Lease(a));
+  ASSERT_EQ(first.task().index(), 0);
+  ExpireLeases({a, b});
+  ASSERT_OK_AND_ASSIGN(auto late, Report(a, first));
+  EXPECT_TRUE(late.stored()) << "the late measurement is real";
+  ASSERT_OK_AND_ASSIGN(v1::Job after_late, c_->GetJob(job));
+  EXPECT_EQ(after_late.progress().done(), 1);
+  EXPECT_EQ(after_late.state(), v1::JOB_STATE_RUNNING);
+  // Only the second config is left: the first must not be leased (and counted) again.
+  ASSERT_OK_AND_ASSIGN(auto next, Lease(b));
+  ASSERT_TRUE(next.has_task());
+  EXPECT_EQ(next.task().index(), 1) << "the measured config was leased again";
+  ASSERT_OK_AND_ASSIGN(auto ack, Report(b, next));
+  EXPECT_TRUE(ack.stored());
+  ASSERT_OK_AND_ASSIGN(auto none, Lease(a));
+  EXPECT_FALSE(none.has_task()) << "the job ended with " << none.task().task_id() << " to do";
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(job));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.progress().done(), 2);
+  EXPECT_EQ(MeasuredConfigs().size(), 2u);
+  EXPECT_EQ(StoredMeasurements(), 2);
+}
+
+TEST_F(LateReportTest, LateReportEndsTheLeaseOfTheAgentThatGotTheTaskAgain) {
+  const std::string a = Register("cpu"), b = Register("cpu");
+  const std::string job = Submit(2);
+  ASSERT_OK_AND_ASSIGN(auto first, Lease(a));
+  ExpireLeases({a, b});
+  ASSERT_OK_AND_ASSIGN(auto second, Lease(b));
+  ASSERT_EQ(second.task().task_id(), first.task().task_id());
+  ASSERT_OK_AND_ASSIGN(auto late, Report(a, first));
+  EXPECT_TRUE(late.stored());
+  // b's lease ended: its heartbeat tells it to stop, it is idle, its report is a duplicate.
+  v1::HeartbeatRequest hb;
+  hb.set_agent_id(b);
+  hb.set_lease_id(second.lease_id());
+  ASSERT_OK_AND_ASSIGN(auto beat, c_->Heartbeat(hb));
+  EXPECT_TRUE(beat.cancel_lease());
+  const v1::ListAgentsResponse agents = c_->ListAgents("");
+  for (const v1::Agent& agent : agents.agents()) {
+    EXPECT_EQ(agent.state(), v1::AGENT_STATE_IDLE) << agent.agent_id();
+    EXPECT_EQ(agent.measurements_done(), agent.agent_id() == a ? 1 : 0) << agent.agent_id();
+  }
+  ASSERT_OK_AND_ASSIGN(auto duplicate, Report(b, second));
+  EXPECT_FALSE(duplicate.stored());
+  // One config of two is measured: the job goes on.
+  ASSERT_OK_AND_ASSIGN(v1::Job running, c_->GetJob(job));
+  EXPECT_EQ(running.progress().done(), 1);
+  EXPECT_EQ(running.state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(MeasuredConfigs().size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto next, Lease(b));
+  ASSERT_TRUE(next.has_task());
+  EXPECT_EQ(next.task().index(), 1);
+  ASSERT_THAT(Report(b, next), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(job));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.progress().done(), 2);
+  EXPECT_EQ(MeasuredConfigs().size(), 2u);
+}
+
+TEST_F(LateReportTest, LateFailureLeavesTheTaskToItsNextLease) {
+  const std::string a = Register("cpu"), b = Register("cpu");
+  const std::string job = Submit(1);
+  ASSERT_OK_AND_ASSIGN(auto first, Lease(a));
+  ExpireLeases({a, b});
+  ASSERT_OK_AND_ASSIGN(auto second, Lease(b));
+  v1::ReportResultRequest failure;
+  failure.set_agent_id(a);
+  failure.set_lease_id(first.lease_id());
+  failure.mutable_result()->set_task_id(first.task().task_id());
+  failure.mutable_result()->set_error("out of memory");
+  ASSERT_OK_AND_ASSIGN(auto ack, c_->ReportResult(failure));
+  EXPECT_FALSE(ack.stored());
+  ASSERT_OK_AND_ASSIGN(auto measured, Report(b, second));
+  EXPECT_TRUE(measured.stored());
+  ASSERT_OK_AND_ASSIGN(v1::Job done, c_->GetJob(job));
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+}
+
+TEST_F(CoordinatorTest, ReportUnderALeaseTheTaskNeverHadIsRefused) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(2);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  const std::string task = lease.task().task_id();
+  for (const std::string& bad : {task + "#2", task + "#0", task + "#01", task + "#x", task,
+                                 job + "/000001#1", std::string()}) {
+    v1::LeaseTaskResponse forged = lease;
+    forged.set_lease_id(bad);
+    EXPECT_THAT(Report(agent, forged),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("lease_id '" + bad + "' is not a lease of task " + task +
+                                   " (its leases are " + task + "#1 to #1)")));
+  }
+  lease.mutable_task()->set_task_id(job + "/000001");  // queued, never leased
+  EXPECT_THAT(Report(agent, lease),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("(it was never leased)")));
+  ASSERT_OK_AND_ASSIGN(v1::Job unchanged, c_->GetJob(job));
+  EXPECT_EQ(unchanged.progress().done(), 0);
+  EXPECT_EQ(StoredMeasurements(), 0);
 }
 
 TEST_F(CoordinatorTest, ExpiredLeasesRetryThenFail) {
@@ -219,6 +354,7 @@ TEST_F(CoordinatorTest, ReportsAreValidated) {
   EXPECT_THAT(c_->ReportResult(r),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("names no task")));
   r.mutable_result()->set_task_id(lease.task().task_id());
+  r.set_lease_id(lease.lease_id());
   r.mutable_result()->set_config_id(12345);
   EXPECT_THAT(c_->ReportResult(r),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match")));
@@ -253,6 +389,7 @@ TEST(CoordinatorRecoveryTest, ReopeningRestoresJobsQueuesLeasesAndMeasurements) 
     ASSERT_OK_AND_ASSIGN(auto first, c->LeaseTask(lr, now, nullptr));
     v1::ReportResultRequest rep;
     rep.set_agent_id(agent);
+    rep.set_lease_id(first.lease_id());
     rep.mutable_result()->set_task_id(first.task().task_id());
     rep.mutable_result()->set_total_ms(5);
     ASSERT_OK_AND_ASSIGN(auto ack, c->ReportResult(rep));
