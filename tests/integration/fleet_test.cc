@@ -7,11 +7,15 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "hat/v1/fleet_service.grpc.pb.h"
 #include "hat/v1/job_service.grpc.pb.h"
 #include "rpc/grpc_status.h"
+#include "rpc/tls.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -118,23 +122,42 @@ class FleetTest : public ::testing::Test {
         seconds);
   }
 
-  // Rows of the device class's HAT CSV export (header excluded).
-  std::vector<std::string> ExportRows(const std::string& device_class) {
+  // The device class's export in `format`, as the server streams it.
+  std::string Export(const std::string& device_class, v1::ExportFormat format) {
     v1::ExportRequest req;
     req.set_device_class(device_class);
-    req.set_format(v1::EXPORT_FORMAT_HAT_CSV);
+    req.set_format(format);
     auto ctx = Ctx();
     auto reader = stub_->Export(ctx.get(), req);
     std::string data;
     v1::ExportChunk chunk;
     while (reader->Read(&chunk)) data += chunk.data();
     EXPECT_TRUE(reader->Finish().ok());
+    return data;
+  }
+
+  // Lines of the device class's full export: one JSON object per stored measurement. Tests count
+  // measurements with it: HAT's CSV merges a config's measurements into one row, so a duplicate
+  // would not show there.
+  std::vector<std::string> FullExportRows(const std::string& device_class) {
     std::vector<std::string> rows;
-    std::stringstream ss(data);
+    std::stringstream ss(Export(device_class, v1::EXPORT_FORMAT_FULL));
     std::string line;
-    std::getline(ss, line);  // header
     while (std::getline(ss, line)) rows.push_back(line);
     return rows;
+  }
+
+  // Expects `rows` (full export lines) to be `tasks` measurements of distinct tasks: no (job,
+  // task index) measured twice.
+  static void ExpectEachTaskOnce(const std::vector<std::string>& rows, size_t tasks) {
+    std::set<std::string> seen;
+    for (const std::string& row : rows) {
+      const nlohmann::json j = nlohmann::json::parse(row);
+      const std::string task =
+          j.at("job_id").get<std::string>() + " " + j.at("task_id").get<std::string>();
+      EXPECT_TRUE(seen.insert(task).second) << "measured twice: " << task;
+    }
+    EXPECT_EQ(rows.size(), tasks);
   }
 
   // Runs hatctl against the server with the admin token; (exit code, stdout and stderr).
@@ -145,6 +168,32 @@ class FleetTest : public ::testing::Test {
                  dir_.File(log_name));
     const int code = p.Wait();
     return {code, p.Log()};
+  }
+
+  // Certificates made with openssl for one test, in the test's directory: a CA (ca.pem), a
+  // server certificate for 127.0.0.1 (server.pem, server.key) and a client certificate
+  // (client.pem, client.key) signed by it, and a client certificate signed by another CA
+  // (stranger.pem, stranger.key).
+  void MakeCertificates() {
+    auto certificate = [](const std::string& name, const std::string& subject,
+                          const std::string& ca, const std::string& extensions) {
+      return "openssl req -newkey rsa:2048 -nodes -subj " + subject + " -keyout " + name +
+             ".key -out " + name + ".csr && openssl x509 -req -in " + name + ".csr -CA " + ca +
+             ".pem -CAkey " + ca + ".key -CAcreateserial -days 1 " + extensions + " -out " + name +
+             ".pem";
+    };
+    auto authority = [](const std::string& name) {
+      return "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + name + " -keyout " +
+             name + ".key -out " + name + ".pem";
+    };
+    const std::string script =
+        "cd '" + dir_.path() + "' && printf 'subjectAltName=IP:127.0.0.1' > san.ext && " +
+        authority("ca") + " && " +
+        certificate("server", "/CN=127.0.0.1", "ca", "-extfile san.ext") + " && " +
+        certificate("client", "/CN=client", "ca", "") + " && " + authority("other-ca") + " && " +
+        certificate("stranger", "/CN=client", "other-ca", "");
+    Subprocess certs({"/bin/sh", "-c", script}, dir_.File("openssl.log"));
+    ASSERT_EQ(certs.Wait(), 0) << certs.Log();
   }
 
   v1::ListAgentsResponse Agents() {
@@ -169,7 +218,7 @@ TEST_F(FleetTest, ThreeAgentsCompleteAThirtyConfigJobWithThirtyMeasurements) {
   const v1::Job done = GetJob(job.job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
   EXPECT_EQ(done.progress().done(), 30);
-  EXPECT_EQ(ExportRows("tiny-cpu").size(), 30u);
+  ExpectEachTaskOnce(FullExportRows("tiny-cpu"), 30);
   int64_t measured = 0;
   const v1::ListAgentsResponse agents = Agents();
   for (const v1::Agent& agent : agents.agents()) measured += agent.measurements_done();
@@ -198,7 +247,7 @@ TEST_F(FleetTest, AgentKilledMidLeaseHasItsTaskReleasedAndCompletedOnce) {
   ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << server_->Log();
   const v1::Job done = GetJob(job.job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
-  EXPECT_EQ(ExportRows("tiny-cpu").size(), 4u);
+  ExpectEachTaskOnce(FullExportRows("tiny-cpu"), 4);
   bool lost = false;
   const v1::ListAgentsResponse agents = Agents();
   for (const v1::Agent& a : agents.agents()) lost = lost || a.state() == v1::AGENT_STATE_LOST;
@@ -211,18 +260,28 @@ TEST_F(FleetTest, ServerKilledMidJobFinishesAfterRestartKeepingEveryMeasurement)
   v1::Job job;
   ASSERT_TRUE(Submit(16, 60, "tiny-cpu", &job).ok());
   ASSERT_TRUE(WaitFor([&] { return GetJob(job.job_id()).progress().done() >= 4; }, 300));
+  // What the store held before the kill (more may be stored before the kill lands).
+  const std::vector<std::string> before = FullExportRows("tiny-cpu");
+  ASSERT_GE(before.size(), 4u);
   server_->Kill(SIGKILL);
   server_->Wait();
   // Everything acknowledged before the kill is in the store: restart and read it back.
   const int port = port_;
   StartServer(port);
   const int64_t kept = GetJob(job.job_id()).progress().done();
-  EXPECT_GE(kept, 4);
+  EXPECT_GE(kept, static_cast<int64_t>(before.size()));
   ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << server_->Log();
   const v1::Job done = GetJob(job.job_id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
   EXPECT_EQ(done.progress().done(), 16);
-  EXPECT_EQ(ExportRows("tiny-cpu").size(), 16u);
+  const std::vector<std::string> after = FullExportRows("tiny-cpu");
+  ExpectEachTaskOnce(after, 16);
+  // Every measurement stored before the kill is still there, byte for byte: none was lost, and
+  // none was overwritten by a second measurement of its task after the restart.
+  const std::set<std::string> kept_rows(after.begin(), after.end());
+  for (const std::string& row : before) {
+    EXPECT_EQ(kept_rows.count(row), 1u) << "lost or changed by the restart: " << row;
+  }
 }
 
 TEST_F(FleetTest, WrongOrMissingTokensAreRefusedAndChangeNothing) {
@@ -273,20 +332,7 @@ TEST_F(FleetTest, OversizedAndMalformedRequestsGetClearErrorsAndTheServerKeepsSe
 }
 
 TEST_F(FleetTest, TlsServesAgentsAndHatctlAndRefusesPlaintext) {
-  // A CA and a server certificate for 127.0.0.1, made with openssl for this test only.
-  const std::string d = dir_.path();
-  const std::string script =
-      "cd '" + d +
-      "' && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca "
-      "-keyout ca.key -out ca.pem && "
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key "
-      "-out server.csr && "
-      "printf 'subjectAltName=IP:127.0.0.1' > san.ext && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
-      "-extfile san.ext -out server.pem";
-  Subprocess certs({"/bin/sh", "-c", script}, dir_.File("openssl.log"));
-  ASSERT_EQ(certs.Wait(), 0) << certs.Log();
+  MakeCertificates();
   StartServer(0, {"--tls_cert=" + dir_.File("server.pem"), "--tls_key=" + dir_.File("server.key")});
   // The fixture's plaintext stub cannot talk to a TLS server.
   v1::ListJobsResponse jobs;
@@ -305,6 +351,65 @@ TEST_F(FleetTest, TlsServesAgentsAndHatctlAndRefusesPlaintext) {
   const std::string id = submit_out.substr(0, submit_out.find('\n'));
   auto [watch_code, watch_out] = hatctl("jobs watch " + id, "watch.log");
   EXPECT_EQ(watch_code, 0) << watch_out << agent.Log();
+}
+
+TEST_F(FleetTest, MutualTlsRefusesClientsWithoutACertificateOfItsCa) {
+  MakeCertificates();
+  StartServer(0, {"--tls_cert=" + dir_.File("server.pem"), "--tls_key=" + dir_.File("server.key"),
+                  "--tls_client_ca=" + dir_.File("ca.pem")});
+  // Clients trusting the server's CA: with no certificate, with one from another CA, with one
+  // from the server's client CA.
+  struct Client {
+    std::string name, cert, key;
+    std::unique_ptr<v1::JobService::Stub> jobs;
+    std::unique_ptr<v1::FleetService::Stub> fleet;
+  };
+  std::vector<Client> clients;
+  for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
+           {"no certificate", ""}, {"another CA's certificate", "stranger"}, {"ours", "client"}}) {
+    Client c{name, file.empty() ? "" : dir_.File(file + ".pem"),
+             file.empty() ? "" : dir_.File(file + ".key")};
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        ChannelCredentials(dir_.File("ca.pem"), c.cert, c.key);
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    auto channel = grpc::CreateChannel(Address(), *credentials);
+    c.jobs = v1::JobService::NewStub(channel);
+    c.fleet = v1::FleetService::NewStub(channel);
+    clients.push_back(std::move(c));
+  }
+  Client& ours = clients.back();
+  for (size_t i = 0; i + 1 < clients.size(); ++i) {
+    Client& refused = clients[i];
+    SCOPED_TRACE(refused.name);
+    v1::SubmitJobRequest submit;
+    auto* spec = submit.mutable_spec()->mutable_latency_dataset();
+    spec->set_space_name("tiny");
+    spec->set_device_class("secure");
+    spec->set_num_configs(1);
+    v1::SubmitJobResponse submitted;
+    // The handshake fails: no call reaches a service.
+    EXPECT_EQ(refused.jobs->SubmitJob(Ctx().get(), submit, &submitted).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+    v1::RegisterAgentRequest reg;
+    reg.set_device_class("secure");
+    v1::RegisterAgentResponse registered;
+    EXPECT_EQ(refused.fleet->RegisterAgent(Ctx(kFleetToken).get(), reg, &registered).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+    v1::ListJobsResponse listed;
+    EXPECT_EQ(refused.jobs->ListJobs(Ctx().get(), v1::ListJobsRequest(), &listed).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  // The client with our certificate gets in, and finds that nothing changed.
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(ours.jobs->ListJobs(Ctx().get(), v1::ListJobsRequest(), &jobs).ok());
+  EXPECT_EQ(jobs.jobs_size(), 0);
+  v1::ListAgentsResponse agents;
+  ASSERT_TRUE(ours.jobs->ListAgents(Ctx().get(), v1::ListAgentsRequest(), &agents).ok());
+  EXPECT_EQ(agents.agents_size(), 0);
+  v1::RegisterAgentRequest reg;
+  reg.set_device_class("secure");
+  v1::RegisterAgentResponse registered;
+  EXPECT_TRUE(ours.fleet->RegisterAgent(Ctx(kFleetToken).get(), reg, &registered).ok());
 }
 
 TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
@@ -326,6 +431,9 @@ TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
   EXPECT_EQ(export_code, 0);
   EXPECT_THAT(csv, HasSubstr("encoder_embed_dim,encoder_layer_num"));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  auto [full_code, full] = hatctl("dataset export --device-class here --format full", "full.log");
+  EXPECT_EQ(full_code, 0) << full;
+  EXPECT_EQ(std::count(full.begin(), full.end(), '\n'), 3) << "one line per measurement";
   auto [agents_code, agents] = hatctl("agents list --json", "agents.log");
   EXPECT_EQ(agents_code, 0);
   EXPECT_THAT(agents, HasSubstr("\"device_class\": \"here\""));
