@@ -1,8 +1,14 @@
 // Latency workloads on this machine's CPU, with the measurement protocol on top.
 #include "engine/latency_workload.h"
 
+#include <ATen/record_function.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "common/sampling.h"
 #include "engine/runtime.h"
@@ -37,11 +43,57 @@ TEST(LatencyWorkloadTest, TimesEncoderAndDecoderOnCpu) {
   EXPECT_GT(m.total_ms, 0);
 }
 
+// The ATen operators this thread runs while `fn` runs, in order. A workload shows nothing but
+// its timings, so the tests watch what it does through LibTorch's RecordFunction observers.
+std::vector<std::string> OperatorsRunBy(const std::function<void()>& fn) {
+  static thread_local std::vector<std::string>* recorded = nullptr;
+  std::vector<std::string> ops;
+  recorded = &ops;
+  const at::CallbackHandle handle = at::addThreadLocalCallback(
+      at::RecordFunctionCallback([](const at::RecordFunction& f)
+                                     -> std::unique_ptr<at::ObserverContext> {
+        if (recorded != nullptr) recorded->push_back(f.name());
+        return nullptr;
+      }).scopes({at::RecordScope::FUNCTION}));
+  fn();
+  at::removeCallback(handle);
+  recorded = nullptr;
+  return ops;
+}
+
 TEST(LatencyWorkloadTest, DecoderWithoutEncoderRunsTheEncoderFirst) {
+  ASSERT_THAT(ConfigureThreads(1), IsOk());  // every operator on this thread
   ASSERT_OK_AND_ASSIGN(auto factory, LatencyWorkloadFactory::Create(SmallTinySpace(), "cpu", 1));
-  ASSERT_OK_AND_ASSIGN(auto workload,
-                       factory->Create(SampleConfigs(SmallTinySpace(), 1, 2)[0], {5, 5, 2}));
-  EXPECT_THAT(workload->TimeDecoderMs(), IsOk());
+  const SubTransformerConfig config = SampleConfigs(SmallTinySpace(), 1, 2)[0];
+  const WorkloadShape shape{5, 5, 2};
+  // What the encoder and the decoder run, timed in the usual order on a fresh workload (after a
+  // first one, so that one-time initialisation is not recorded).
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_OK_AND_ASSIGN(auto warm, factory->Create(config, shape));
+    ASSERT_THAT(warm->TimeEncoderMs(), IsOk());
+    ASSERT_THAT(warm->TimeDecoderMs(), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(auto in_order, factory->Create(config, shape));
+  const std::vector<std::string> encoder =
+      OperatorsRunBy([&] { ASSERT_THAT(in_order->TimeEncoderMs(), IsOk()); });
+  const std::vector<std::string> decoder =
+      OperatorsRunBy([&] { ASSERT_THAT(in_order->TimeDecoderMs(), IsOk()); });
+  ASSERT_FALSE(encoder.empty()) << "no operator recorded: the observers do not work here";
+  ASSERT_NE(encoder, decoder);
+
+  // A fresh workload asked for the decoder first runs the encoder, then the decoder.
+  ASSERT_OK_AND_ASSIGN(auto workload, factory->Create(config, shape));
+  std::vector<std::string> expected = encoder;
+  expected.insert(expected.end(), decoder.begin(), decoder.end());
+  const std::vector<std::string> first =
+      OperatorsRunBy([&] { EXPECT_THAT(workload->TimeDecoderMs(), IsOk()); });
+  EXPECT_TRUE(first == expected) << first.size() << " operators ran, expected the encoder's "
+                                 << encoder.size() << " then the decoder's " << decoder.size();
+  // Its encoder output is kept: the next decoder run encodes nothing.
+  const std::vector<std::string> second =
+      OperatorsRunBy([&] { EXPECT_THAT(workload->TimeDecoderMs(), IsOk()); });
+  EXPECT_TRUE(second == decoder) << second.size() << " operators ran, expected the decoder's "
+                                 << decoder.size();
 }
 
 TEST(LatencyWorkloadTest, BadRequestsAreRefusedWithReasons) {
