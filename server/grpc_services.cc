@@ -219,6 +219,9 @@ grpc::Status JobServiceImpl::UploadArtifact(grpc::ServerContext* ctx,
                                             grpc::ServerReader<v1::UploadArtifactRequest>* reader,
                                             v1::Artifact* resp) {
   HAT_AUTHORIZE(ctx, token_);
+  if (coordinator_->artifacts_dir().empty()) {
+    return ToGrpcStatus(absl::FailedPreconditionError("this server keeps no artifacts"));
+  }
   v1::UploadArtifactRequest message;
   if (!reader->Read(&message) || !message.has_header()) {
     return ToGrpcStatus(

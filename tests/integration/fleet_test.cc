@@ -367,8 +367,12 @@ TEST_F(FleetTest, MutualTlsRefusesClientsWithoutACertificateOfItsCa) {
   std::vector<Client> clients;
   for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
            {"no certificate", ""}, {"another CA's certificate", "stranger"}, {"ours", "client"}}) {
-    Client c{name, file.empty() ? "" : dir_.File(file + ".pem"),
-             file.empty() ? "" : dir_.File(file + ".key")};
+    Client c;
+    c.name = name;
+    if (!file.empty()) {
+      c.cert = dir_.File(file + ".pem");
+      c.key = dir_.File(file + ".key");
+    }
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
         ChannelCredentials(dir_.File("ca.pem"), c.cert, c.key);
     ASSERT_TRUE(credentials.ok()) << credentials.status();

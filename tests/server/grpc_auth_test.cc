@@ -1,7 +1,7 @@
 // Token checks of every gRPC method, in process: FleetService and JobService over a Coordinator on
 // the memory store. Each method is called with each token it must refuse; the call must fail
 // with UNAUTHENTICATED and leave the coordinator's state (jobs, agents, measurements,
-// predictors) as it was. A table lists the methods; a test checks that it lists every method
+// predictors, artifacts) as it was. A table lists the methods; a test checks that it lists every method
 // the services declare, so a new RPC fails here until it has a row.
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
@@ -22,8 +23,10 @@
 #include "rpc/grpc_status.h"
 #include "server/coordinator.h"
 #include "server/grpc_services.h"
+#include "common/sha256.h"
 #include "server/storage/kv_store.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 
 namespace hat {
 namespace {
@@ -70,6 +73,7 @@ class GrpcAuthTest : public ::testing::Test {
   void SetUp() override {
     CoordinatorOptions options;
     options.now_unix_ms = [this] { return now_ms_.load(); };
+    options.artifacts_dir = artifacts_.path();
     ASSERT_OK_AND_ASSIGN(coordinator_, Coordinator::Open(NewMemoryStore(), options));
     fleet_service_ = std::make_unique<FleetServiceImpl>(coordinator_.get(), kFleetToken);
     job_service_ = std::make_unique<JobServiceImpl>(coordinator_.get(), kAdminToken);
@@ -125,6 +129,12 @@ class GrpcAuthTest : public ::testing::Test {
     absl::StatusOr<v1::ListPredictorsResponse> predictors = coordinator_->ListPredictors("");
     EXPECT_TRUE(predictors.ok()) << predictors.status();
     if (predictors.ok()) absl::StrAppend(&state, predictors->DebugString());
+    absl::StatusOr<v1::ListArtifactsResponse> artifacts = coordinator_->ListArtifacts({});
+    EXPECT_TRUE(artifacts.ok()) << artifacts.status();
+    if (artifacts.ok()) absl::StrAppend(&state, artifacts->DebugString());
+    for (const auto& file : std::filesystem::directory_iterator(artifacts_.path())) {
+      absl::StrAppend(&state, file.path().string(), "\n");
+    }
     return state;
   }
 
@@ -249,9 +259,40 @@ class GrpcAuthTest : public ::testing::Test {
            v1::ListPredictorsResponse resp;
            return t.jobs_->ListPredictors(&ctx, v1::ListPredictorsRequest(), &resp);
          }},
+        {jobs, "ListArtifacts",
+         [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
+           v1::ListArtifactsResponse resp;
+           return t.jobs_->ListArtifacts(&ctx, v1::ListArtifactsRequest(), &resp);
+         }},
+        {jobs, "UploadArtifact",
+         [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
+           const std::string bytes = "hello";
+           Sha256 sha;
+           sha.Update(bytes);
+           v1::UploadArtifactRequest req;
+           req.mutable_header()->set_kind(v1::ARTIFACT_KIND_SUPERNET_CHECKPOINT);
+           req.mutable_header()->set_size_bytes(static_cast<int64_t>(bytes.size()));
+           req.mutable_header()->set_sha256(sha.HexDigest());
+           req.set_data(bytes);
+           v1::Artifact resp;
+           auto writer = t.jobs_->UploadArtifact(&ctx, &resp);
+           writer->Write(req);
+           writer->WritesDone();
+           return writer->Finish();
+         },
+         grpc::StatusCode::INVALID_ARGUMENT},  // no checkpoint: past the token check all the same
+        {jobs, "DownloadArtifact",
+         [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
+           v1::DownloadArtifactRequest req;
+           req.set_artifact_id("art-000001");
+           auto reader = t.jobs_->DownloadArtifact(&ctx, req);
+           return FirstMessage(ctx, *reader);
+         },
+         grpc::StatusCode::NOT_FOUND},
     };
   }
 
+  hat::testing::TempDir artifacts_;
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<FleetServiceImpl> fleet_service_;
