@@ -210,6 +210,11 @@ int main(int argc, char** argv) {
       hat::v1::Job cancelled;
       hat::Must("cancel",
                 [&](grpc::ClientContext* c) { return jobs->CancelJob(c, cancel, &cancelled); });
+      // The next round runs without training: wait until the runner has stopped the job (it
+      // removes the job's work directory once the job has ended).
+      while (std::filesystem::exists(dir + "/jobs/" + job_id)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
     }
     const double p50 = hat::bench::Percentile(latencies.lease_ms, 0.5);
     const double p99 = hat::bench::Percentile(latencies.lease_ms, 0.99);

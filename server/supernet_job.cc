@@ -50,19 +50,30 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
   o.valid_sentences = spec.valid_sentences();
   HAT_RETURN_IF_ERROR(o.Validate());
 
-  // The trainer stops (after writing a checkpoint) when asked: cancellation or shutdown.
+  // Asked after every update, so a cancellation or shutdown stops the trainer (which writes a
+  // checkpoint) within one update; progress is written at most once a second, and at the end.
   std::atomic<bool> stop{false};
+  int64_t last_report_ms = 0;
+  double loss_sum = 0;  // the shown loss is the mean since the last write
+  int losses = 0;
   auto report = [&](const TrainProgress& p) {
-    context
-        .ReportProgress(
-            p.step, p.total_steps,
-            absl::StrFormat("training: loss %.3f, %.0f tokens/s", p.loss, p.tokens_per_s))
-        .IgnoreError();
+    loss_sum += p.loss;
+    ++losses;
+    const int64_t now = context.coordinator().NowMs();
+    if (now - last_report_ms >= 1000 || p.step == p.total_steps) {
+      last_report_ms = now;
+      context
+          .ReportProgress(p.step, p.total_steps,
+                          absl::StrFormat("training: loss %.3f, %.0f tokens/s", loss_sum / losses,
+                                          p.tokens_per_s))
+          .IgnoreError();
+      loss_sum = 0;
+      losses = 0;
+    }
     if (!context.Wanted()) stop = true;
   };
-  const int64_t report_every = std::clamp<int64_t>(spec.save_every() / 4, 1, 50);
   HAT_ASSIGN_OR_RETURN(TrainResult trained,
-                       TrainTransformer(o, corpus, report, report_every, &stop));
+                       TrainTransformer(o, corpus, report, /*report_every=*/1, &stop));
 
   ServerJobOutput output;
   output.result.set_final_step(trained.final_step);
