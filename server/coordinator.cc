@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Open(std::unique_ptr<K
 }
 
 absl::Status Coordinator::Recover() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const int64_t now = NowMs();
   HAT_ASSIGN_OR_RETURN(std::optional<std::string> meta, store_->Get(Table::kMeta, kMetaKey));
   if (meta) HAT_RETURN_IF_ERROR(DecodeRecord(*meta, "meta", &meta_));
@@ -66,49 +66,59 @@ absl::Status Coordinator::Recover() {
       return status.ok();
     });
   };
-  HAT_RETURN_IF_ERROR(scan(Table::kAgents, [&](const std::string& k, const std::string& v) {
-    AgentEntry a;
-    HAT_RETURN_IF_ERROR(DecodeRecord(v, "agent " + k, &a.agent));
-    // Agents get the recovery grace from the restart to show they are still there.
-    a.last_heartbeat_ms =
-        now + std::max<int64_t>(0, options_.recovery_grace_ms - options_.lost_after_ms);
-    agents_[k] = std::move(a);
-    return absl::OkStatus();
-  }));
+  HAT_RETURN_IF_ERROR(
+      scan(Table::kAgents,
+           [&](const std::string& k, const std::string& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+             AgentEntry a;
+             HAT_RETURN_IF_ERROR(DecodeRecord(v, "agent " + k, &a.agent));
+             // Agents get the recovery grace from the restart to show they are still there.
+             a.last_heartbeat_ms =
+                 now + std::max<int64_t>(0, options_.recovery_grace_ms - options_.lost_after_ms);
+             agents_[k] = std::move(a);
+             return absl::OkStatus();
+           }));
   HAT_RETURN_IF_ERROR(status);
-  HAT_RETURN_IF_ERROR(scan(Table::kJobs, [&](const std::string& k, const std::string& v) {
-    JobEntry j;
-    HAT_RETURN_IF_ERROR(DecodeRecord(v, "job " + k, &j.job));
-    jobs_[k] = std::move(j);
-    return absl::OkStatus();
-  }));
+  HAT_RETURN_IF_ERROR(scan(Table::kJobs,
+                           [&](const std::string& k, const std::string& v)
+                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                                 JobEntry j;
+                                 HAT_RETURN_IF_ERROR(DecodeRecord(v, "job " + k, &j.job));
+                                 jobs_[k] = std::move(j);
+                                 return absl::OkStatus();
+                               }));
   HAT_RETURN_IF_ERROR(status);
-  HAT_RETURN_IF_ERROR(scan(Table::kTasks, [&](const std::string& k, const std::string& v) {
-    v1::TaskRecord t;
-    HAT_RETURN_IF_ERROR(DecodeRecord(v, "task " + k, &t));
-    auto job = jobs_.find(t.task().job_id());
-    if (job == jobs_.end()) return absl::DataLossError(absl::StrCat("task ", k, ": no job"));
-    job->second.task_keys.push_back(k);
-    if (t.state() == v1::TASK_STATE_QUEUED) Enqueue(k, t);
-    if (t.state() == v1::TASK_STATE_LEASED) {
-      // Leases also outlive the restart by the grace (in memory; written on the next change).
-      t.set_lease_deadline_unix_ms(
-          std::max(t.lease_deadline_unix_ms(), now + options_.recovery_grace_ms));
-      leases_[t.lease_id()] = k;
-      auto agent = agents_.find(t.agent_id());
-      if (agent != agents_.end()) agent->second.lease_id = t.lease_id();
-    }
-    tasks_[k] = std::move(t);
-    return absl::OkStatus();
-  }));
+  HAT_RETURN_IF_ERROR(
+      scan(Table::kTasks,
+           [&](const std::string& k, const std::string& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+             v1::TaskRecord t;
+             HAT_RETURN_IF_ERROR(DecodeRecord(v, "task " + k, &t));
+             auto job = jobs_.find(t.task().job_id());
+             if (job == jobs_.end())
+               return absl::DataLossError(absl::StrCat("task ", k, ": no job"));
+             job->second.task_keys.push_back(k);
+             if (t.state() == v1::TASK_STATE_QUEUED) Enqueue(k, t);
+             if (t.state() == v1::TASK_STATE_LEASED) {
+               // Leases also outlive the restart by the grace (in memory; written on the next
+               // change).
+               t.set_lease_deadline_unix_ms(
+                   std::max(t.lease_deadline_unix_ms(), now + options_.recovery_grace_ms));
+               leases_[t.lease_id()] = k;
+               auto agent = agents_.find(t.agent_id());
+               if (agent != agents_.end()) agent->second.lease_id = t.lease_id();
+             }
+             tasks_[k] = std::move(t);
+             return absl::OkStatus();
+           }));
   HAT_RETURN_IF_ERROR(status);
-  HAT_RETURN_IF_ERROR(scan(Table::kPredictors, [&](const std::string& k, const std::string& v) {
-    v1::StoredPredictor p;
-    HAT_RETURN_IF_ERROR(DecodeRecord(v, "predictor " + k, &p));
-    int64_t& latest = latest_predictor_[p.device_class()];
-    latest = std::max(latest, p.version());
-    return absl::OkStatus();
-  }));
+  HAT_RETURN_IF_ERROR(scan(Table::kPredictors,
+                           [&](const std::string& k, const std::string& v)
+                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                                 v1::StoredPredictor p;
+                                 HAT_RETURN_IF_ERROR(DecodeRecord(v, "predictor " + k, &p));
+                                 int64_t& latest = latest_predictor_[p.device_class()];
+                                 latest = std::max(latest, p.version());
+                                 return absl::OkStatus();
+                               }));
   HAT_RETURN_IF_ERROR(status);
   for (auto& [id, job] : jobs_) {
     job.counts = CountTasks(job);
@@ -302,22 +312,23 @@ void Coordinator::ExpireLease(std::string task_key, const std::string& reason, W
 // Maintenance
 
 absl::Status Coordinator::Tick() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const int64_t now = NowMs();
   auto silent = [&](const AgentEntry& agent) {
     const bool alive = agent.agent.state() == v1::AGENT_STATE_IDLE ||
                        agent.agent.state() == v1::AGENT_STATE_MEASURING;
     return alive && now - agent.last_heartbeat_ms > options_.lost_after_ms;
   };
-  auto overdue = [&](const std::string& task_key) {
+  auto overdue = [&](const std::string& task_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return tasks_.at(task_key).lease_deadline_unix_ms() < now;
   };
   // Most ticks find nothing to do: look before taking the rollback snapshots below, which copy
   // every task the server knows.
   const bool any_silent = std::any_of(agents_.begin(), agents_.end(),
                                       [&](const auto& entry) { return silent(entry.second); });
-  const bool any_overdue = std::any_of(leases_.begin(), leases_.end(),
-                                       [&](const auto& entry) { return overdue(entry.second); });
+  const bool any_overdue = std::any_of(
+      leases_.begin(), leases_.end(),
+      [&](const auto& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return overdue(entry.second); });
   if (!any_silent && !any_overdue) return absl::OkStatus();
   // Snapshots for rollback when the write fails.
   const auto tasks_before = tasks_;
@@ -357,14 +368,14 @@ absl::Status Coordinator::Tick() {
     return written;
   }
   for (auto& [id, job] : jobs) jobs_[id] = job;
-  if (!batch.empty()) changed_.notify_all();
+  if (!batch.empty()) changed_.SignalAll();
   return absl::OkStatus();
 }
 
 void Coordinator::Shutdown() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   shutdown_ = true;
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 }  // namespace hat

@@ -12,25 +12,25 @@
 // measurement is real, so it is stored once and the task leaves its queue, or the agent that
 // holds it since loses that lease.
 //
-// Thread safety: every method may be called concurrently (one mutex; storage writes happen
-// under it so memory and store never disagree). LeaseTask and WaitJobChange block up to their
-// deadline, releasing the mutex while they wait.
+// Thread safety: every method may be called concurrently (one absl::Mutex, its members
+// annotated; storage writes happen under it so memory and store never disagree). LeaseTask and
+// WaitJobChange block up to their deadline, releasing the mutex while they wait.
 #ifndef HATFLEET_SERVER_COORDINATOR_H_
 #define HATFLEET_SERVER_COORDINATOR_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/subtransformer_config.h"
 #include "hat/v1/artifact.pb.h"
 #include "hat/v1/fleet_service.pb.h"
@@ -204,40 +204,44 @@ class Coordinator {
   };
 
   Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options);
-  absl::Status Recover();
+  absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::Job> SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitPredictorJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitSupernetJob(const v1::SubmitJobRequest& req);
-  // A QUEUED server job of `spec` with `total` units (REQUIRES mu_ not held).
+  // A QUEUED server job of `spec` with `total` units.
   absl::StatusOr<v1::Job> SubmitServerJob(const v1::SubmitJobRequest& req, const v1::JobSpec& spec,
-                                          int64_t total);
-  // REQUIRES mu_. The job submitted earlier with this non-empty key, if any.
-  const v1::Job* FindByIdempotencyKey(const std::string& key) const;
+                                          int64_t total) ABSL_LOCKS_EXCLUDED(mu_);
+  // The job submitted earlier with this non-empty key, if any.
+  const v1::Job* FindByIdempotencyKey(const std::string& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // All REQUIRE mu_ held.
   // kSync for what is acknowledged to clients (registrations, jobs, reports, cancellations);
   // kBuffered for lease bookkeeping (kv_store.h says why that is safe).
-  absl::Status Persist(const WriteBatch& batch, Durability durability = Durability::kSync);
-  void PutTask(WriteBatch& batch, const v1::TaskRecord& task);
-  void PutJob(WriteBatch& batch, const v1::Job& job);
-  void PutAgent(WriteBatch& batch, const AgentEntry& agent);
+  absl::Status Persist(const WriteBatch& batch, Durability durability = Durability::kSync)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutTask(WriteBatch& batch, const v1::TaskRecord& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutJob(WriteBatch& batch, const v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutAgent(WriteBatch& batch, const AgentEntry& agent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Persists `batch` with `meta` as the new server meta; meta_ changes only on success.
-  absl::Status PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta);
-  void Enqueue(const std::string& task_key,
-               const v1::TaskRecord& task);  // Counts the job's tasks by state (a scan: for the
-                                             // rare paths and recovery).
-  TaskCounts CountTasks(const JobEntry& job) const;
+  absl::Status PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enqueue(const std::string& task_key, const v1::TaskRecord& task)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts the job's tasks by state (a scan: for the rare paths and recovery).
+  TaskCounts CountTasks(const JobEntry& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Progress, rate, ETA and final state of `job` from `counts` of `total` tasks.
-  void FillProgress(v1::Job& job, int64_t total, const TaskCounts& counts) const;
+  void FillProgress(v1::Job& job, int64_t total, const TaskCounts& counts) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A queued task of latency-dataset `job` measuring `config`; takes a queue sequence from `meta`.
   v1::TaskRecord NewTask(const v1::Job& job, int index, const SubTransformerConfig& config,
-                         v1::ServerMeta& meta) const;
+                         v1::ServerMeta& meta) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A QUEUED job for `req` with `total` units of work; takes a job number from `meta`.
-  v1::Job NewJob(const v1::SubmitJobRequest& req, int64_t total, v1::ServerMeta& meta) const;
+  v1::Job NewJob(const v1::SubmitJobRequest& req, int64_t total, v1::ServerMeta& meta) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `entry.job`, `meta` and a queued task per config (numbered after the job's existing
   // tasks) in one batch; only once that succeeded are the tasks added to `entry` and queued.
   absl::Status WriteWithNewTasks(JobEntry& entry, const std::vector<SubTransformerConfig>& configs,
-                                 v1::ServerMeta& meta);
+                                 v1::ServerMeta& meta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stored measurements under a key prefix ("<class>/" or "<class>/<job>/"), in key order.
   absl::StatusOr<std::vector<v1::MeasurementResult>> ScanMeasurements(const std::string& prefix);
   // An uncertainty-sampling job due for its next batch, copied under the lock so that the batch
@@ -247,39 +251,45 @@ class Coordinator {
     int64_t have = 0;          // tasks the job had when the round was taken
     std::set<uint64_t> known;  // their config ids: never sampled again
   };
-  // REQUIRES mu_ not held. The configs of the round's batch (empty: the space is exhausted) and
-  // how they were chosen.
+  // The configs of the round's batch (empty: the space is exhausted) and how they were chosen.
   absl::StatusOr<std::pair<std::vector<SubTransformerConfig>, std::string>> ChooseSamplingBatch(
-      const SamplingRound& round);
-  // REQUIRES mu_. Stores and queues `batch`, unless the job changed since the round was taken.
+      const SamplingRound& round) ABSL_LOCKS_EXCLUDED(mu_);
+  // Stores and queues `batch`, unless the job changed since the round was taken.
   absl::Status CommitSamplingRound(const SamplingRound& round,
-                                   std::vector<SubTransformerConfig> batch, const std::string& how);
+                                   std::vector<SubTransformerConfig> batch, const std::string& how)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Tasks the job will have when it ends (more than it has now while uncertainty sampling runs).
-  int64_t PlannedTasks(const JobEntry& entry) const;
+  int64_t PlannedTasks(const JobEntry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recounts, refills progress and bumps the version.
-  void RefreshJob(JobEntry& job);
+  void RefreshJob(JobEntry& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns a leased task to its queue (or fails it after max attempts); updates `batch`.
   // `task_key` is taken by value: callers pass references into maps this erases from.
   void ExpireLease(std::string task_key, const std::string& reason, WriteBatch& batch,
-                   std::set<std::string>& touched_jobs);
-  bool HostGroupBusy(const AgentEntry& agent) const;
+                   std::set<std::string>& touched_jobs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HostGroupBusy(const AgentEntry& agent) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where artifact `id`'s file lives.
   std::string ArtifactPath(const std::string& id) const;
 
+  // Constant after construction (the store is thread-safe itself).
   std::unique_ptr<KvStore> store_;
   CoordinatorOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable changed_;  // tasks queued, leases freed, jobs updated, shutdown
-  bool shutdown_ = false;
-  v1::ServerMeta meta_;
-  std::map<std::string, AgentEntry> agents_;
-  std::map<std::string, JobEntry> jobs_;
-  std::map<std::string, v1::TaskRecord> tasks_;  // by task key ("<job>/<index>")
+  // Guarded by mu_: memory that mirrors the store. Nothing slow runs while it is held (no fits,
+  // no training, no scans of measurements); clang's -Wthread-safety checks the annotations
+  // (ctest CoordinatorThreadSafety).
+  mutable absl::Mutex mu_;
+  absl::CondVar changed_;  // tasks queued, leases freed, jobs updated, shutdown
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  v1::ServerMeta meta_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, AgentEntry> agents_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, JobEntry> jobs_ ABSL_GUARDED_BY(mu_);
+  // By task key ("<job>/<index>").
+  std::map<std::string, v1::TaskRecord> tasks_ ABSL_GUARDED_BY(mu_);
   // Per device class: (queue sequence, task key), oldest first.
-  std::map<std::string, std::set<std::pair<int64_t, std::string>>> queues_;
-  std::map<std::string, std::string> leases_;        // lease id -> task key
-  std::map<std::string, int64_t> latest_predictor_;  // device class -> newest stored version
+  std::map<std::string, std::set<std::pair<int64_t, std::string>>> queues_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> leases_ ABSL_GUARDED_BY(mu_);  // lease id -> task key
+  // Device class -> newest stored version.
+  std::map<std::string, int64_t> latest_predictor_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hat

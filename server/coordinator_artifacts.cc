@@ -26,7 +26,7 @@ absl::StatusOr<v1::Artifact> Coordinator::AddArtifact(v1::Artifact header,
   if (options_.artifacts_dir.empty()) {
     return absl::FailedPreconditionError("this server keeps no artifacts (no artifacts directory)");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   v1::ServerMeta meta = meta_;
   header.set_artifact_id(absl::StrFormat("art-%06d", meta.next_artifact_number() + 1));
   meta.set_next_artifact_number(meta.next_artifact_number() + 1);

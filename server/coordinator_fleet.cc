@@ -27,7 +27,7 @@ absl::StatusOr<v1::RegisterAgentResponse> Coordinator::RegisterAgent(
   if (req.hostname().size() > 255 || req.agent_version().size() > 64) {
     return absl::InvalidArgumentError("hostname or agent_version too long");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const int64_t now = NowMs();
   AgentEntry entry;
   auto previous = agents_.find(req.previous_agent_id());
@@ -58,12 +58,12 @@ absl::StatusOr<v1::RegisterAgentResponse> Coordinator::RegisterAgent(
   resp.mutable_heartbeat_interval()->set_seconds(options_.heartbeat_interval_ms / 1000);
   resp.mutable_heartbeat_interval()->set_nanos((options_.heartbeat_interval_ms % 1000) * 1000000);
   resp.set_server_version("hat.v1");
-  changed_.notify_all();
+  changed_.SignalAll();
   return resp;
 }
 
 absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::HeartbeatRequest& req) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   v1::HeartbeatResponse resp;
   auto agent = agents_.find(req.agent_id());
   if (agent == agents_.end()) {
@@ -106,7 +106,7 @@ absl::StatusOr<v1::HeartbeatResponse> Coordinator::Heartbeat(const v1::Heartbeat
 
 absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
     const v1::LeaseTaskRequest& req, int64_t deadline_ms, const std::function<bool()>& cancelled) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (true) {
     auto agent = agents_.find(req.agent_id());
     if (agent == agents_.end()) {
@@ -153,7 +153,7 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
       if (starts_job) {
         job.job = std::move(started);
         ++job.version;
-        changed_.notify_all();
+        changed_.SignalAll();
       }
       v1::LeaseTaskResponse resp;
       resp.set_lease_id(task.lease_id());
@@ -164,7 +164,7 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
     const int64_t now = NowMs();
     if (now >= deadline_ms || (cancelled && cancelled())) return v1::LeaseTaskResponse();
     // Wake at least every 200 ms to notice a cancelled call.
-    changed_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(200, deadline_ms - now)));
+    changed_.WaitWithTimeout(&mu_, absl::Milliseconds(std::min<int64_t>(200, deadline_ms - now)));
   }
 }
 
@@ -183,7 +183,7 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
     return absl::InvalidArgumentError(
         absl::StrCat("result.total_ms=", result.total_ms(), ": must be positive"));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = tasks_.find(result.task_id());
   if (it == tasks_.end()) {
     return absl::NotFoundError(
@@ -280,13 +280,13 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   job.job = std::move(updated);
   job.counts = counts;
   ++job.version;
-  changed_.notify_all();
+  changed_.SignalAll();
   resp.set_stored(result.error().empty());
   return resp;
 }
 
 absl::Status Coordinator::ReleaseLease(const v1::ReleaseLeaseRequest& req) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto lease = leases_.find(req.lease_id());
   if (lease == leases_.end()) return absl::OkStatus();  // already expired or reported
   if (tasks_.at(lease->second).agent_id() != req.agent_id()) {
@@ -311,12 +311,12 @@ absl::Status Coordinator::ReleaseLease(const v1::ReleaseLeaseRequest& req) {
     leases_[task_before.lease_id()] = key;
     return written;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   return absl::OkStatus();
 }
 
 v1::ListAgentsResponse Coordinator::ListAgents(const std::string& device_class) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   v1::ListAgentsResponse resp;
   for (const auto& [id, a] : agents_) {
     if (!device_class.empty() && a.agent.device_class() != device_class) continue;

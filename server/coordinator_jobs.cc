@@ -115,7 +115,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSupernetJob(const v1::SubmitJobReques
 
 absl::StatusOr<v1::Job> Coordinator::SubmitServerJob(const v1::SubmitJobRequest& req,
                                                      const v1::JobSpec& spec, int64_t total) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
   v1::ServerMeta meta = meta_;
   JobEntry entry;
@@ -123,7 +123,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitServerJob(const v1::SubmitJobRequest&
   *entry.job.mutable_spec() = spec;
   HAT_RETURN_IF_ERROR(WriteWithNewTasks(entry, {}, meta));
   jobs_[entry.job.job_id()] = entry;
-  changed_.notify_all();
+  changed_.SignalAll();
   return entry.job;
 }
 
@@ -202,7 +202,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
     for (size_t i : order) configs.push_back(configs[i]);
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (const v1::Job* existing = FindByIdempotencyKey(req.idempotency_key())) return *existing;
   v1::ServerMeta meta = meta_;
   JobEntry entry;
@@ -211,12 +211,12 @@ absl::StatusOr<v1::Job> Coordinator::SubmitLatencyDatasetJob(const v1::SubmitJob
   ToProto(protocol, entry.job.mutable_spec()->mutable_latency_dataset()->mutable_protocol());
   HAT_RETURN_IF_ERROR(WriteWithNewTasks(entry, configs, meta));
   jobs_[entry.job.job_id()] = entry;
-  changed_.notify_all();
+  changed_.SignalAll();
   return entry.job;
 }
 
 absl::StatusOr<v1::Job> Coordinator::GetJob(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
@@ -230,7 +230,7 @@ absl::StatusOr<v1::ListJobsResponse> Coordinator::ListJobs(const v1::ListJobsReq
         absl::StrCat("page_size=", req.page_size(), ": must be in [0, 1000]"));
   }
   const int page = req.page_size() == 0 ? 100 : req.page_size();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   v1::ListJobsResponse resp;
   for (auto it = jobs_.upper_bound(req.page_token()); it != jobs_.end(); ++it) {
     if (req.state_filter() != v1::JOB_STATE_UNSPECIFIED &&
@@ -252,7 +252,7 @@ absl::StatusOr<v1::ListJobsResponse> Coordinator::ListJobs(const v1::ListJobsReq
 }
 
 absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
@@ -299,14 +299,14 @@ absl::StatusOr<v1::Job> Coordinator::CancelJob(const std::string& job_id) {
   for (auto& [id, a] : freed) agents_[id] = a;
   it->second = job;
   it->second.counts = CountTasks(it->second);
-  changed_.notify_all();
+  changed_.SignalAll();
   return job.job;
 }
 
 absl::StatusOr<std::pair<v1::Job, int64_t>> Coordinator::WaitJobChange(
     const std::string& job_id, int64_t known_version, int64_t deadline_ms,
     const std::function<bool()>& cancelled) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (true) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) {
@@ -318,7 +318,7 @@ absl::StatusOr<std::pair<v1::Job, int64_t>> Coordinator::WaitJobChange(
       return std::make_pair(it->second.job, it->second.version);
     }
     const int64_t wait = std::min<int64_t>(200, deadline_ms - NowMs());
-    changed_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, wait)));
+    changed_.WaitWithTimeout(&mu_, absl::Milliseconds(std::max<int64_t>(1, wait)));
   }
 }
 
@@ -398,7 +398,7 @@ absl::StatusOr<std::vector<v1::MeasurementResult>> Coordinator::ScanMeasurements
 absl::Status Coordinator::AdvanceActiveSampling() {
   std::vector<SamplingRound> due;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [id, entry] : jobs_) {
       const v1::LatencyDatasetJobSpec& spec = entry.job.spec().latency_dataset();
       const int64_t have = static_cast<int64_t>(entry.task_keys.size());
@@ -418,7 +418,7 @@ absl::Status Coordinator::AdvanceActiveSampling() {
   // The fits run without the lock: agents keep leasing and reporting meanwhile.
   for (const SamplingRound& round : due) {
     HAT_ASSIGN_OR_RETURN(auto batch, ChooseSamplingBatch(round));
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     HAT_RETURN_IF_ERROR(CommitSamplingRound(round, std::move(batch.first), batch.second));
   }
   return absl::OkStatus();
@@ -495,7 +495,7 @@ absl::Status Coordinator::CommitSamplingRound(const SamplingRound& round,
   HAT_RETURN_IF_ERROR(WriteWithNewTasks(next, batch, meta));
   it->second = std::move(next);
   ++it->second.version;
-  changed_.notify_all();
+  changed_.SignalAll();
   return absl::OkStatus();
 }
 

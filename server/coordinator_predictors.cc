@@ -21,7 +21,7 @@ absl::StatusOr<v1::StoredPredictor> Coordinator::GetPredictor(const std::string&
         absl::StrCat("version=", version, ": must be >= 1 (0: the latest)"));
   }
   if (version == 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto latest = latest_predictor_.find(device_class);
     if (latest == latest_predictor_.end()) {
       return absl::NotFoundError(absl::StrCat("no predictor for device class '", device_class,

@@ -24,7 +24,7 @@ bool IsServerJob(const v1::JobSpec& spec) {
 
 absl::StatusOr<std::optional<ClaimedJob>> Coordinator::ClaimServerJob(
     const std::set<v1::JobSpec::KindCase>& kinds, int64_t deadline_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (!shutdown_) {
     // Oldest first: job ids sort by submission.
     for (auto& [id, entry] : jobs_) {
@@ -50,20 +50,20 @@ absl::StatusOr<std::optional<ClaimedJob>> Coordinator::ClaimServerJob(
       HAT_RETURN_IF_ERROR(Persist(batch));
       entry.job = running;
       ++entry.version;
-      changed_.notify_all();
+      changed_.SignalAll();
       claimed.job = std::move(running);
       return std::optional<ClaimedJob>(std::move(claimed));
     }
     const int64_t wait = std::min<int64_t>(200, deadline_ms - NowMs());
     if (wait <= 0) break;
-    changed_.wait_for(lock, std::chrono::milliseconds(wait));
+    changed_.WaitWithTimeout(&mu_, absl::Milliseconds(wait));
   }
   return std::optional<ClaimedJob>();
 }
 
 absl::Status Coordinator::ReportServerJobProgress(const std::string& job_id,
                                                   const v1::JobProgress& progress) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
@@ -76,12 +76,12 @@ absl::Status Coordinator::ReportServerJobProgress(const std::string& job_id,
   HAT_RETURN_IF_ERROR(Persist(batch, Durability::kBuffered));
   it->second.job = std::move(job);
   ++it->second.version;
-  changed_.notify_all();
+  changed_.SignalAll();
   return absl::OkStatus();
 }
 
 absl::Status Coordinator::SaveServerJobState(const std::string& job_id, std::string state) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
@@ -99,14 +99,14 @@ absl::Status Coordinator::SaveServerJobState(const std::string& job_id, std::str
 }
 
 bool Coordinator::ServerJobWanted(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   return !shutdown_ && it != jobs_.end() && it->second.job.state() == v1::JOB_STATE_RUNNING;
 }
 
 absl::Status Coordinator::FinishServerJob(const std::string& job_id,
                                           absl::StatusOr<ServerJobOutput> output) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     return absl::NotFoundError(absl::StrCat("job '", job_id.substr(0, 80), "' does not exist"));
@@ -180,7 +180,7 @@ absl::Status Coordinator::FinishServerJob(const std::string& job_id,
   if (predictor_version > 0) latest_predictor_[predictor_class] = predictor_version;
   it->second.job = std::move(job);
   ++it->second.version;
-  changed_.notify_all();
+  changed_.SignalAll();
   return absl::OkStatus();
 }
 
