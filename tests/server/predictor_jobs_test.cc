@@ -113,6 +113,35 @@ TEST_F(PredictorJobTest, TrainsOnTheDeviceClassAndStoresVersions) {
   EXPECT_EQ(list.predictors(1).predictor().linear_members_size(), 0);  // weights left out
 }
 
+// Export by job id: a dataset job's own rows, a predictor job's predictor file; nothing before a
+// job has results.
+TEST_F(PredictorJobTest, ExportOfAJobGivesItsOwnResults) {
+  MeasureAll("cpu", 12);
+  const std::string dataset_job = "job-000001";
+  Submit(3, "cpu");  // a second dataset job of the class, unmeasured
+  ASSERT_OK_AND_ASSIGN(Coordinator::JobExport rows,
+                       c_->ExportJob(dataset_job, v1::EXPORT_FORMAT_FULL));
+  EXPECT_EQ(rows.filename, dataset_job + ".jsonl");
+  EXPECT_EQ(std::count(rows.data.begin(), rows.data.end(), '\n'), 12);
+  ASSERT_OK_AND_ASSIGN(Coordinator::JobExport none,
+                       c_->ExportJob("job-000002", v1::EXPORT_FORMAT_FULL));
+  EXPECT_TRUE(none.data.empty());
+
+  const std::string job = SubmitPredictor("cpu");
+  EXPECT_THAT(c_->ExportJob(job, v1::EXPORT_FORMAT_UNSPECIFIED),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("has not succeeded")));
+  ASSERT_TRUE(RunWorker());
+  ASSERT_OK_AND_ASSIGN(Coordinator::JobExport file,
+                       c_->ExportJob(job, v1::EXPORT_FORMAT_UNSPECIFIED));
+  EXPECT_EQ(file.filename, "cpu-v1.predictor");
+  v1::LatencyPredictor exported;
+  ASSERT_TRUE(exported.ParseFromString(file.data));
+  ASSERT_OK_AND_ASSIGN(v1::StoredPredictor stored, c_->GetPredictor("cpu", 1));
+  EXPECT_EQ(exported.SerializeAsString(), stored.predictor().SerializeAsString());
+  EXPECT_THAT(c_->ExportJob("job-999999", v1::EXPORT_FORMAT_FULL),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("'job-999999' does not exist")));
+}
+
 TEST_F(PredictorJobTest, TooFewMeasurementsFailTheJobWithAMessage) {
   MeasureAll("cpu", 4);
   const std::string job = SubmitPredictor("cpu");
