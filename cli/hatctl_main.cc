@@ -16,6 +16,7 @@
 #include "cli/nmt_commands.h"
 #include "cli/predictor_commands.h"
 #include "cli/remote_commands.h"
+#include "cli/search_commands.h"
 #include "cli/space_commands.h"
 
 int main(int argc, char** argv) {
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   hat::cli::AddPredictorCommands(app, &exit_code);
   hat::cli::AddNmtCommands(app, &exit_code);
   hat::cli::AddCheckpointCommands(app, &exit_code);
+  hat::cli::AddSearchCommands(app, &exit_code);
   // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
   // After AddNmtCommands: adds `supernet upload`.

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/cli_output.h"
+#include "cli/interrupt.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
@@ -31,10 +31,6 @@
 
 namespace hat::cli {
 namespace {
-
-// Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
-std::atomic<bool> g_stop{false};
-void OnInterrupt(int) { g_stop.store(true); }
 
 struct DataFlags {
   std::string data;
@@ -201,9 +197,9 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   o.valid_sentences = f.valid_sentences;
   HAT_RETURN_IF_ERROR(o.Validate());
   HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, Prepare(f.data, f.threads));
-  g_stop.store(false);
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  // Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
+  std::optional<InterruptScope> interrupt;
+  interrupt.emplace();
   auto report = [](const TrainProgress& p) {
     std::string detail = absl::StrFormat("loss %.3f nll %.3f lr %.2e %.0f tok/s", p.loss, p.nll,
                                          p.lr, p.tokens_per_s);
@@ -212,9 +208,9 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
     PrintProgress("train", static_cast<int>(p.step), static_cast<int>(p.total_steps), rate, p.eta_s,
                   detail);
   };
-  absl::StatusOr<TrainResult> r = TrainTransformer(o, corpus, report, f.log_every, &g_stop);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  absl::StatusOr<TrainResult> r =
+      TrainTransformer(o, corpus, report, f.log_every, InterruptScope::flag());
+  interrupt.reset();
   if (!r.ok()) return r.status();
   nlohmann::json j = {{"kind", subnet ? "subnet" : "supernet"},
                       {"space", o.space.name},

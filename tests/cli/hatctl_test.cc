@@ -534,5 +534,80 @@ TEST(HatctlPredictorTest, BadInputGetsAClearError) {
   EXPECT_THAT(r.err, HasSubstr("not a hatfleet predictor"));
 }
 
+// `hatctl search run` on a toy SuperTransformer and a predictor fitted on HAT's Xeon dataset: a
+// sweep over two limits writes winners within their limits that other commands load, the
+// result and the fitness cache; running the same command again resumes (nothing evaluated
+// again), and a saved state from other settings is refused.
+TEST(HatctlSearchTest, ASweepWritesLoadableWinnersWithinTheLimitsAndResumes) {
+  hat::testing::TempDir dir;
+  const RunResult train = TrainToySuperTransformer(dir, "--steps 2 --max-tokens 256");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const std::string predictor = dir.File("xeon.predictor");
+  ASSERT_EQ(Hatctl("predictor fit --data " + Quote(kXeonLatency) + " --out " + Quote(predictor))
+                .exit_code,
+            0);
+  const std::string search = "search run --supernet " + Quote(dir.File("run")) +
+                             " --predictor xeon=" + Quote(predictor) +
+                             " --constraint xeon:150,100 --iterations 3 --population 12"
+                             " --parents 4 --mutations 4 --crossovers 4 --valid-sentences 8"
+                             " --threads 1 --seed 5 --out " +
+                             Quote(dir.File("search")) + " --json";
+  const RunResult r = Hatctl(search);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json result = nlohmann::json::parse(r.out);
+  ASSERT_EQ(result["runs"].size(), 2u);
+  EXPECT_EQ(result["space"], "tiny");
+  const double limits[] = {150, 100};
+  for (int i = 0; i < 2; ++i) {
+    const nlohmann::json& run = result["runs"][i];
+    EXPECT_EQ(run["limits_ms"]["xeon"].get<double>(), limits[i]);
+    EXPECT_LE(run["best"]["predicted_latency_ms"]["xeon"].get<double>(), limits[i]);
+    EXPECT_EQ(run["best_loss_per_iteration"].size(), 3u);
+    // The winner's files load: as a config of the space, and as a SubTransformer to evaluate.
+    const std::string yml = run["files"][0];
+    EXPECT_EQ(Hatctl("config validate " + Quote(yml) + " --space tiny").exit_code, 0);
+    const RunResult eval = Hatctl("subnet eval --supernet " + Quote(dir.File("run")) +
+                                  " --config " + Quote(yml) + " --valid-sentences 8 --json");
+    ASSERT_EQ(eval.exit_code, 0) << eval.err;
+    EXPECT_NEAR(nlohmann::json::parse(eval.out)["valid_loss"].get<double>(),
+                run["best"]["valid_loss"].get<double>(), 1e-4);
+  }
+  EXPECT_GE(result["pareto"].size(), 1u);
+  EXPECT_GT(result["evaluations"].get<int>(), 0);
+  // Every fitness computed is in the cache file, one line each.
+  std::ifstream cache(dir.File("search/fitness_cache.jsonl"));
+  const int lines = static_cast<int>(std::count(std::istreambuf_iterator<char>(cache), {}, '\n'));
+  EXPECT_EQ(lines, result["evaluations"].get<int>());
+
+  // Again: both searches are done, the same result, nothing evaluated anew.
+  const RunResult again = Hatctl(search);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const nlohmann::json second = nlohmann::json::parse(again.out);
+  EXPECT_EQ(second["runs"], result["runs"]);
+  std::ifstream cache_again(dir.File("search/fitness_cache.jsonl"));
+  EXPECT_EQ(std::count(std::istreambuf_iterator<char>(cache_again), {}, '\n'), lines);
+
+  // Other settings with the same --out are refused, not mixed in.
+  const RunResult other = Hatctl("search run --supernet " + Quote(dir.File("run")) +
+                                 " --predictor xeon=" + Quote(predictor) +
+                                 " --constraint xeon:150,100 --iterations 4 --population 12"
+                                 " --parents 4 --mutations 4 --crossovers 4 --valid-sentences 8"
+                                 " --threads 1 --seed 5 --out " +
+                                 Quote(dir.File("search")));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.err, HasSubstr("is from a search with other settings"));
+  // An impossible limit is refused before any fitness is spent, naming the fastest latency.
+  const RunResult impossible = Hatctl("search run --supernet " + Quote(dir.File("run")) +
+                                      " --predictor xeon=" + Quote(predictor) +
+                                      " --constraint xeon:0.5 --out " + Quote(dir.File("none")));
+  EXPECT_EQ(impossible.exit_code, 1);
+  EXPECT_THAT(impossible.err, HasSubstr("the fastest predicted latency in the space is"));
+  const RunResult missing = Hatctl("search run --supernet " + Quote(dir.File("run")) +
+                                   " --predictor xeon=" + Quote(predictor) +
+                                   " --constraint rpi:100 --out " + Quote(dir.File("none")));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no --predictor rpi=FILE"));
+}
+
 }  // namespace
 }  // namespace hat

@@ -1,0 +1,288 @@
+// `hatctl search run`: HAT's hardware-aware evolutionary search on this machine, without a
+// server: a SuperTransformer checkpoint, a latency predictor file per constrained device class,
+// one or more limits. Everything goes to --out: the fitness cache (reused by later runs on the
+// same SuperTransformer), the state after every iteration (an interrupted run resumes from it
+// when the same command is run again), and the result with the winners as HAT YAML and JSON.
+#include "cli/search_commands.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/cli_output.h"
+#include "cli/interrupt.h"
+#include "common/config_io.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "search/evolution.h"
+#include "search/fitness_cache.h"
+#include "search/predictor_latency.h"
+#include "search/supernet_fitness.h"
+#include "search/sweep.h"
+
+namespace hat::cli {
+namespace {
+
+struct SearchRunFlags {
+  std::string supernet;
+  std::vector<std::string> predictors;   // CLASS=FILE
+  std::vector<std::string> constraints;  // CLASS:LIMIT_MS[,LIMIT_MS...]
+  std::string out;
+  EvolutionOptions evolution;
+  std::string strategy = "evolution";
+  SupernetFitnessOptions fitness;
+  bool json = false;
+};
+
+// Latency predictors by device class, from CLASS=FILE flags.
+absl::StatusOr<std::map<std::string, std::unique_ptr<PredictorLatency>>> LoadPredictors(
+    const std::vector<std::string>& flags) {
+  std::map<std::string, std::unique_ptr<PredictorLatency>> out;
+  for (const std::string& flag : flags) {
+    const size_t eq = flag.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--predictor '", flag, "': expected CLASS=FILE (hatctl predictor fit)"));
+    }
+    HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor, LatencyPredictor::Load(flag.substr(eq + 1)));
+    out[flag.substr(0, eq)] = std::make_unique<PredictorLatency>(std::move(predictor));
+  }
+  return out;
+}
+
+nlohmann::json ScoredJson(const ScoredConfig& s, const SweepPoint& limits) {
+  nlohmann::json latency = nlohmann::json::object();
+  for (size_t i = 0; i < limits.size() && i < s.latency_ms.size(); ++i) {
+    latency[limits[i].first] = s.latency_ms[i];
+  }
+  return {{"config", ConfigToJsonValue(s.config)},
+          {"valid_loss", s.loss},
+          {"predicted_latency_ms", latency}};
+}
+
+// What a saved state must have been made with to be resumed: everything that changes results.
+std::string SettingsKey(const SearchRunFlags& f, const std::string& fitness,
+                        const SweepPoint& limits) {
+  const EvolutionOptions& e = f.evolution;
+  return absl::StrCat(fitness, " strategy ", f.strategy, " iterations ", e.iterations,
+                      " population ", e.population, " parents ", e.parents, " mutations ",
+                      e.mutations, " crossovers ", e.crossovers, " p ", e.mutation_prob, " seed ",
+                      e.seed, " limits ",
+                      absl::StrJoin(limits, ",", [](std::string* out, const auto& l) {
+                        absl::StrAppend(out, l.first, ":", l.second);
+                      }));
+}
+
+absl::Status RunSearch(SearchRunFlags f) {
+  HAT_ASSIGN_OR_RETURN(f.evolution.strategy, ParseSearchStrategy(f.strategy));
+  HAT_RETURN_IF_ERROR(f.evolution.Validate());
+  std::vector<ConstraintSpec> specs;
+  for (const std::string& c : f.constraints) {
+    HAT_ASSIGN_OR_RETURN(ConstraintSpec spec, ParseConstraintSpec(c));
+    specs.push_back(std::move(spec));
+  }
+  HAT_ASSIGN_OR_RETURN(std::vector<SweepPoint> sweep, ExpandSweep(specs));
+  HAT_ASSIGN_OR_RETURN(auto predictors, LoadPredictors(f.predictors));
+  for (const ConstraintSpec& spec : specs) {
+    if (predictors.count(spec.device_class) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--constraint ", spec.device_class,
+                                                     ": no --predictor ", spec.device_class,
+                                                     "=FILE for that device class"));
+    }
+  }
+  std::error_code made;
+  std::filesystem::create_directories(f.out, made);
+  if (made) return absl::UnavailableError(absl::StrCat("--out ", f.out, ": ", made.message()));
+
+  std::cerr << "hatctl: loading " << f.supernet << "\n";
+  HAT_ASSIGN_OR_RETURN(std::unique_ptr<SupernetFitness> fitness,
+                       SupernetFitness::Load(f.supernet, f.fitness));
+  HAT_ASSIGN_OR_RETURN(std::unique_ptr<FitnessCache> cache,
+                       OpenFileFitnessCache(f.out + "/fitness_cache.jsonl"));
+  InterruptScope interrupt;
+
+  nlohmann::json runs = nlohmann::json::array();
+  std::vector<FrontPoint> points;
+  int64_t evaluations = 0, cache_hits = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t r = 0; r < sweep.size(); ++r) {
+    const SweepPoint& limits = sweep[r];
+    std::vector<LatencyConstraint> constraints;
+    for (const auto& [device_class, limit] : limits) {
+      constraints.push_back({device_class, limit, predictors.at(device_class).get()});
+    }
+    // Resume from the state saved after the last completed iteration, when it was made with
+    // the same settings.
+    const std::string state_file = absl::StrCat(f.out, "/search_state_", r, ".json");
+    const std::string settings = SettingsKey(f, fitness->Identity(), limits);
+    SearchState state;
+    nlohmann::json timing = nlohmann::json::array();  // per iteration, kept with the state
+    if (std::filesystem::exists(state_file)) {
+      HAT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(state_file, 1 << 30));
+      const nlohmann::json saved = nlohmann::json::parse(text, nullptr, false);
+      if (!saved.is_object() || saved.value("settings", "") != settings) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(state_file,
+                         " is from a search with other settings or another SuperTransformer; "
+                         "use another --out, or delete it to start over"));
+      }
+      HAT_ASSIGN_OR_RETURN(state, SearchState::FromJson(saved["state"].dump(), fitness->space()));
+      if (saved.contains("timing") && saved["timing"].is_array()) timing = saved["timing"];
+      std::cerr << "hatctl: resuming after iteration " << state.iteration << "\n";
+    }
+    HAT_ASSIGN_OR_RETURN(EvolutionSearch search,
+                         EvolutionSearch::Create(fitness->space(), f.evolution, constraints,
+                                                 fitness.get(), cache.get(), std::move(state)));
+    const auto run_start = std::chrono::steady_clock::now();
+    const int first = search.state().iteration;
+    while (!search.done()) {
+      if (interrupt.interrupted()) {
+        return absl::CancelledError(absl::StrCat("interrupted after iteration ",
+                                                 search.state().iteration,
+                                                 "; run the same command again to resume"));
+      }
+      HAT_ASSIGN_OR_RETURN(IterationReport report, search.Step());
+      timing.push_back({{"iteration", report.iteration},
+                        {"best_loss", report.best.loss},
+                        {"fitness_s", report.fitness_seconds},
+                        {"latency_s", report.latency_seconds},
+                        {"bookkeeping_s", report.bookkeeping_seconds}});
+      HAT_RETURN_IF_ERROR(WriteFileAtomically(
+          state_file, nlohmann::json{{"settings", settings},
+                                     {"state", nlohmann::json::parse(search.state().ToJson())},
+                                     {"timing", timing}}
+                          .dump()));
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+      const double rate = (report.iteration - first) / std::max(seconds, 1e-9);
+      PrintProgress(
+          sweep.size() > 1 ? absl::StrCat("search ", r + 1, "/", sweep.size())
+                           : std::string("search"),
+          report.iteration, report.total_iterations, rate,
+          (report.total_iterations - report.iteration) / std::max(rate, 1e-9),
+          absl::StrFormat(
+              "best loss %.4f at %s ms, %d evaluated, %d cached", report.best.loss,
+              absl::StrJoin(report.best.latency_ms, "/",
+                            [](std::string* o, double v) { absl::StrAppendFormat(o, "%.1f", v); }),
+              report.evaluations, report.cache_hits));
+    }
+    const ScoredConfig& best = search.best();
+    const std::string stem = absl::StrCat(f.out, "/winner_", r);
+    HAT_RETURN_IF_ERROR(
+        WriteFileAtomically(stem + ".yml", ConfigToHatYaml(ActiveOnly(best.config))));
+    HAT_RETURN_IF_ERROR(WriteFileAtomically(stem + ".json", ConfigToJson(ActiveOnly(best.config))));
+    nlohmann::json limits_json = nlohmann::json::object();
+    for (const auto& [device_class, limit] : limits) limits_json[device_class] = limit;
+    nlohmann::json history = nlohmann::json::array();
+    for (const ScoredConfig& s : search.state().best_per_iteration) history.push_back(s.loss);
+    runs.push_back({{"limits_ms", limits_json},
+                    {"best", ScoredJson(best, limits)},
+                    {"files", {stem + ".yml", stem + ".json"}},
+                    {"best_loss_per_iteration", history},
+                    {"evaluations", search.state().evaluations},
+                    {"cache_hits", search.state().cache_hits},
+                    {"iterations", timing}});
+    evaluations += search.state().evaluations;
+    cache_hits += search.state().cache_hits;
+    // The front is drawn against the swept device (the first constraint when none is swept).
+    size_t axis = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].limits_ms.size() > 1) axis = i;
+    }
+    points.push_back({static_cast<int>(r), best.loss, best.latency_ms[axis]});
+  }
+  nlohmann::json front = nlohmann::json::array();
+  for (const FrontPoint& p : ParetoFront(points)) {
+    front.push_back(
+        {{"run", p.index}, {"valid_loss", p.loss}, {"predicted_latency_ms", p.latency_ms}});
+  }
+  const nlohmann::json result = {
+      {"supernet", f.supernet},
+      {"space", fitness->space().name},
+      {"fitness", fitness->Identity()},
+      {"valid_sentences", fitness->valid_sentences()},
+      {"strategy", f.strategy},
+      {"seed", f.evolution.seed},
+      {"runs", runs},
+      {"pareto", front},
+      {"evaluations", evaluations},
+      {"cache_hits", cache_hits},
+      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  HAT_RETURN_IF_ERROR(WriteFileAtomically(f.out + "/result.json", result.dump(1) + "\n"));
+  if (f.json) {
+    PrintJson(result);
+    return absl::OkStatus();
+  }
+  std::cout << absl::StrFormat("%-4s %-24s %12s  %-26s %s\n", "run", "limits (ms)", "valid loss",
+                               "predicted (ms)", "winner");
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const nlohmann::json& run = runs[r];
+    std::string limits, predicted;
+    for (const auto& [device_class, limit] : run["limits_ms"].items()) {
+      absl::StrAppendFormat(&limits, "%s%s<=%.4g", limits.empty() ? "" : " ", device_class,
+                            limit.get<double>());
+    }
+    for (const auto& [device_class, ms] : run["best"]["predicted_latency_ms"].items()) {
+      absl::StrAppendFormat(&predicted, "%s%s %.2f", predicted.empty() ? "" : " ", device_class,
+                            ms.get<double>());
+    }
+    std::cout << absl::StrFormat("%-4d %-24s %12.4f  %-26s %s\n", r, limits,
+                                 run["best"]["valid_loss"].get<double>(), predicted,
+                                 run["files"][0].get<std::string>());
+  }
+  std::cout << absl::StrFormat("%d configs evaluated, %d answered by the cache; result in %s\n",
+                               evaluations, cache_hits, f.out + "/result.json");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddSearchCommands(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<SearchRunFlags>();
+  CLI::App* search = app.add_subcommand("search", "Hardware-aware evolutionary search (HAT)");
+  search->require_subcommand(1);
+  CLI::App* run = search->add_subcommand(
+      "run", "Search locally: a SuperTransformer checkpoint and latency predictor files");
+  run->add_option("--supernet", f->supernet, "SuperTransformer checkpoint or run directory")
+      ->required();
+  run->add_option("--predictor", f->predictors,
+                  "CLASS=FILE: the latency predictor of a device class (repeatable)")
+      ->required();
+  run->add_option("--constraint", f->constraints,
+                  "CLASS:LIMIT_MS[,LIMIT_MS...]: a latency limit, or several to sweep "
+                  "(repeatable; one constraint may be swept)")
+      ->required();
+  run->add_option("--out", f->out,
+                  "Directory for the result, the winners, the fitness cache and the state "
+                  "(an interrupted search resumes from it)")
+      ->required();
+  EvolutionOptions& e = f->evolution;
+  run->add_option("--iterations", e.iterations)->capture_default_str();
+  run->add_option("--population", e.population)->capture_default_str();
+  run->add_option("--parents", e.parents)->capture_default_str();
+  run->add_option("--mutations", e.mutations)->capture_default_str();
+  run->add_option("--crossovers", e.crossovers)->capture_default_str();
+  run->add_option("--mutation-prob", e.mutation_prob)->capture_default_str();
+  run->add_option("--seed", e.seed)->capture_default_str();
+  run->add_option("--strategy", f->strategy,
+                  "evolution (HAT) or random (the baseline, with evolution's budget)")
+      ->capture_default_str();
+  run->add_option("--valid-sentences", f->fitness.valid_sentences,
+                  "Fitness: the first N validation pairs (0: all)")
+      ->capture_default_str();
+  run->add_option("--max-tokens", f->fitness.max_tokens, "Fitness: tokens per batch")
+      ->capture_default_str();
+  run->add_option("--threads", f->fitness.threads, "Intra-op threads")->capture_default_str();
+  run->add_option("--data", f->fitness.corpus_dir,
+                  "Corpus (default: the one the SuperTransformer was trained on)");
+  run->add_flag("--json", f->json, "Print the result as JSON");
+  run->callback([f, exit_code] { *exit_code = ReportError(RunSearch(*f)); });
+}
+
+}  // namespace hat::cli
