@@ -30,11 +30,12 @@ int main(int argc, char** argv) {
   hat::cli::AddPredictorCommands(app, &exit_code);
   hat::cli::AddNmtCommands(app, &exit_code);
   hat::cli::AddCheckpointCommands(app, &exit_code);
-  hat::cli::AddSearchCommands(app, &exit_code);
   // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
   // After AddNmtCommands: adds `supernet upload`.
   hat::cli::AddArtifactCommands(app, &exit_code);
+  // After AddRemoteCommands: adds `jobs submit search` beside `search run|result`.
+  hat::cli::AddSearchCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

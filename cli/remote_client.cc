@@ -75,6 +75,19 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
+absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req) {
+  req.set_idempotency_key(o.idempotency_key);
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::SubmitJobResponse resp;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().SubmitJob(c.Context().get(), req, &resp)));
+  if (o.json) {
+    std::cout << ToJson(resp.job()) << "\n";
+  } else {
+    std::cout << resp.job().job_id() << "\n";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReceiveFile(const std::function<bool(std::string*, v1::Artifact*)>& next,
                          const std::function<absl::Status()>& finish, const std::string& out,
                          v1::Artifact* header) {

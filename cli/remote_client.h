@@ -76,6 +76,9 @@ class Client {
   int64_t timeout_ms_ = 30000;
 };
 
+// Submits `req` with the options' idempotency key; prints the job id (the job with --json).
+absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req);
+
 // Receives a streamed file into `out` atomically: written to `out`.partial, renamed when complete.
 // `next(data, header)` gives the next chunk's bytes (and fills `header` when the chunk carries
 // one) or returns false at the end; `finish` is the call's status, asked after the last chunk.

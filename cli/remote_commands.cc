@@ -75,6 +75,8 @@ void PrintJobLine(const v1::Job& job) {
       : job.spec().has_supernet_training()
           ? absl::StrCat("supernet ", job.spec().supernet_training().space_name(), " on ",
                          job.spec().supernet_training().corpus())
+      : job.spec().has_search()
+          ? absl::StrCat("search on ", job.spec().search().supernet_artifact())
           : std::string("job"));
 }
 
@@ -97,8 +99,6 @@ absl::Status AgentsList(const RemoteOptions& o) {
   }
   return absl::OkStatus();
 }
-
-absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req);
 
 absl::Status Submit(const RemoteOptions& o) {
   v1::SubmitJobRequest req;
@@ -128,19 +128,6 @@ absl::Status Submit(const RemoteOptions& o) {
   ToProto(protocol, spec->mutable_protocol());
   spec->mutable_protocol()->set_threads(0);  // each agent's own thread setting
   return SubmitAndPrint(o, std::move(req));
-}
-
-absl::Status SubmitAndPrint(const RemoteOptions& o, v1::SubmitJobRequest req) {
-  req.set_idempotency_key(o.idempotency_key);
-  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
-  v1::SubmitJobResponse resp;
-  HAT_RETURN_IF_ERROR(c.Check(c.stub().SubmitJob(c.Context().get(), req, &resp)));
-  if (o.json) {
-    std::cout << ToJson(resp.job()) << "\n";
-  } else {
-    std::cout << resp.job().job_id() << "\n";
-  }
-  return absl::OkStatus();
 }
 
 absl::Status SubmitPredictor(const RemoteOptions& o) {

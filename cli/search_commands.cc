@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/cli_output.h"
 #include "cli/interrupt.h"
+#include "cli/remote_client.h"
 #include "common/config_io.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -241,6 +242,100 @@ absl::Status RunSearch(SearchRunFlags f) {
   return absl::OkStatus();
 }
 
+// ---- jobs submit search / search result (hat-server) ----
+
+struct SearchSubmitFlags {
+  RemoteOptions remote;
+  std::string supernet_artifact;
+  std::vector<std::string> constraints;
+  EvolutionOptions evolution;
+  std::string strategy = "evolution";
+  int valid_sentences = 0;
+  int threads = 0;
+  std::string corpus;
+  bool no_remeasure = false;
+};
+
+absl::Status SubmitSearch(const SearchSubmitFlags& f) {
+  v1::SubmitJobRequest req;
+  v1::SearchJobSpec* spec = req.mutable_spec()->mutable_search();
+  spec->set_supernet_artifact(f.supernet_artifact);
+  for (const std::string& text : f.constraints) {
+    HAT_ASSIGN_OR_RETURN(ConstraintSpec c, ParseConstraintSpec(text));
+    v1::LatencyConstraintSpec* out = spec->add_constraints();
+    out->set_device_class(c.device_class);
+    for (double limit : c.limits_ms) out->add_limits_ms(limit);
+  }
+  const EvolutionOptions& e = f.evolution;
+  spec->set_iterations(e.iterations);
+  spec->set_population(e.population);
+  spec->set_parents(e.parents);
+  spec->set_mutations(e.mutations);
+  spec->set_crossovers(e.crossovers);
+  spec->set_mutation_prob(e.mutation_prob);
+  spec->set_seed(e.seed);
+  spec->set_strategy(f.strategy);
+  spec->set_valid_sentences(f.valid_sentences);
+  spec->set_threads(f.threads);
+  spec->set_corpus(f.corpus);
+  spec->set_remeasure_winners(!f.no_remeasure);
+  return SubmitAndPrint(f.remote, std::move(req));
+}
+
+absl::Status SearchResult(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::GetJobRequest req;
+  req.set_job_id(o.job_id);
+  v1::Job job;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  if (!job.spec().has_search()) {
+    return absl::InvalidArgumentError(absl::StrCat(o.job_id, " is not a search job"));
+  }
+  if (job.state() != v1::JOB_STATE_SUCCEEDED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(o.job_id, " has no result yet: ", v1::JobState_Name(job.state()), " (",
+                     job.progress().phase(), ")", job.error().empty() ? "" : ": " + job.error()));
+  }
+  if (o.json) {
+    std::cout << ToJson(job.result()) << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << absl::StrFormat("%-3s %-5s %10s %12s  %s\n", "#", "front", "valid loss", "params",
+                               "per device: limit, predicted, measured (ms)");
+  for (int i = 0; i < job.result().pareto_size(); ++i) {
+    const v1::ParetoPoint& p = job.result().pareto(i);
+    std::string devices;
+    for (const v1::ConstraintLatency& l : p.latencies()) {
+      absl::StrAppendFormat(
+          &devices, "%s%s <=%.4g: %.2f, %s", devices.empty() ? "" : "; ", l.device_class(),
+          l.limit_ms(), l.predicted_ms(),
+          l.measured_ms() > 0 ? absl::StrFormat("%.2f", l.measured_ms()) : std::string("-"));
+    }
+    std::cout << absl::StrFormat("%-3d %-5s %10.4f %12.0f  %s%s\n", i, p.on_front() ? "yes" : "",
+                                 p.valid_loss(), p.params(), devices,
+                                 p.breaks_limit() ? "  BREAKS ITS LIMIT when measured" : "");
+  }
+  std::cout << absl::StrFormat("%d configs evaluated, %d answered by the cache%s\n",
+                               job.result().evaluations(), job.result().cache_hits(),
+                               job.result().remeasure_job_id().empty()
+                                   ? ""
+                                   : "; re-measured by " + job.result().remeasure_job_id());
+  return absl::OkStatus();
+}
+
+void AddEvolutionFlags(CLI::App* cmd, EvolutionOptions* e, std::string* strategy) {
+  cmd->add_option("--iterations", e->iterations)->capture_default_str();
+  cmd->add_option("--population", e->population)->capture_default_str();
+  cmd->add_option("--parents", e->parents)->capture_default_str();
+  cmd->add_option("--mutations", e->mutations)->capture_default_str();
+  cmd->add_option("--crossovers", e->crossovers)->capture_default_str();
+  cmd->add_option("--mutation-prob", e->mutation_prob)->capture_default_str();
+  cmd->add_option("--seed", e->seed)->capture_default_str();
+  cmd->add_option("--strategy", *strategy,
+                  "evolution (HAT) or random (the baseline, with evolution's budget)")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 void AddSearchCommands(CLI::App& app, int* exit_code) {
@@ -262,17 +357,7 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
                   "Directory for the result, the winners, the fitness cache and the state "
                   "(an interrupted search resumes from it)")
       ->required();
-  EvolutionOptions& e = f->evolution;
-  run->add_option("--iterations", e.iterations)->capture_default_str();
-  run->add_option("--population", e.population)->capture_default_str();
-  run->add_option("--parents", e.parents)->capture_default_str();
-  run->add_option("--mutations", e.mutations)->capture_default_str();
-  run->add_option("--crossovers", e.crossovers)->capture_default_str();
-  run->add_option("--mutation-prob", e.mutation_prob)->capture_default_str();
-  run->add_option("--seed", e.seed)->capture_default_str();
-  run->add_option("--strategy", f->strategy,
-                  "evolution (HAT) or random (the baseline, with evolution's budget)")
-      ->capture_default_str();
+  AddEvolutionFlags(run, &f->evolution, &f->strategy);
   run->add_option("--valid-sentences", f->fitness.valid_sentences,
                   "Fitness: the first N validation pairs (0: all)")
       ->capture_default_str();
@@ -283,6 +368,37 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
                   "Corpus (default: the one the SuperTransformer was trained on)");
   run->add_flag("--json", f->json, "Print the result as JSON");
   run->callback([f, exit_code] { *exit_code = ReportError(RunSearch(*f)); });
+
+  auto r = std::make_shared<RemoteOptions>();
+  CLI::App* result = search->add_subcommand(
+      "result", "A search job's winners: loss, predicted and measured latency (needs hat-server)");
+  AddConnectionFlags(result, r.get());
+  result->add_option("id", r->job_id, "Search job id")->required();
+  result->callback([r, exit_code] { *exit_code = ReportError(SearchResult(*r)); });
+
+  auto s = std::make_shared<SearchSubmitFlags>();
+  CLI::App* submit = app.get_subcommand("jobs")->get_subcommand("submit")->add_subcommand(
+      "search", "HAT's search on the server: a SuperTransformer artifact, limits per device class");
+  AddConnectionFlags(submit, &s->remote);
+  submit->add_option("--supernet", s->supernet_artifact, "SuperTransformer artifact id")
+      ->required();
+  submit
+      ->add_option("--constraint", s->constraints,
+                   "CLASS:LIMIT_MS[,LIMIT_MS...] (repeatable; one constraint may be swept); the "
+                   "class's latest predictor is used")
+      ->required();
+  AddEvolutionFlags(submit, &s->evolution, &s->strategy);
+  submit->add_option("--valid-sentences", s->valid_sentences,
+                     "Fitness: the first N validation pairs (0: 500)");
+  submit->add_option("--threads", s->threads, "Intra-op threads of the fitness (0: 2)");
+  submit->add_option("--corpus", s->corpus,
+                     "Validation corpus under the server's --corpora-dir (default: the "
+                     "SuperTransformer's own)");
+  submit->add_flag("--no-remeasure", s->no_remeasure,
+                   "Do not re-measure the winners on the constrained device classes");
+  submit->add_option("--idempotency-key", s->remote.idempotency_key,
+                     "Resubmitting with the same key returns the same job");
+  submit->callback([s, exit_code] { *exit_code = ReportError(SubmitSearch(*s)); });
 }
 
 }  // namespace hat::cli

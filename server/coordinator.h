@@ -95,7 +95,8 @@ class Coordinator {
   absl::StatusOr<v1::RegisterAgentResponse> RegisterAgent(const v1::RegisterAgentRequest& req);
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& req);
   // Long poll: returns a task, or an empty response at `deadline_ms` (or when `cancelled`
-  // returns true, or at Shutdown).
+  // returns true, or at Shutdown). `cancelled` (here and in WaitJobChange) is called with the
+  // coordinator's lock held: it must not call the coordinator.
   absl::StatusOr<v1::LeaseTaskResponse> LeaseTask(const v1::LeaseTaskRequest& req,
                                                   int64_t deadline_ms,
                                                   const std::function<bool()>& cancelled);
@@ -159,6 +160,11 @@ class Coordinator {
   absl::StatusOr<v1::ListArtifactsResponse> ListArtifacts(v1::ArtifactKind kind);
   // The record and the file's path; NOT_FOUND names the id.
   absl::StatusOr<std::pair<v1::Artifact, std::string>> GetArtifact(const std::string& id);
+  // --- Fitness cache (search jobs): validation losses by fitness identity and config key ---
+  absl::StatusOr<std::optional<double>> GetFitness(const std::string& fitness,
+                                                   const std::string& config_key);
+  absl::Status PutFitness(const std::string& fitness, const std::string& config_key, double loss);
+
   // Where uploads and jobs write files before they become artifacts.
   const std::string& artifacts_dir() const { return options_.artifacts_dir; }
 
@@ -208,6 +214,7 @@ class Coordinator {
   absl::StatusOr<v1::Job> SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitPredictorJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitSupernetJob(const v1::SubmitJobRequest& req);
+  absl::StatusOr<v1::Job> SubmitSearchJob(const v1::SubmitJobRequest& req);
   // A QUEUED server job of `spec` with `total` units.
   absl::StatusOr<v1::Job> SubmitServerJob(const v1::SubmitJobRequest& req, const v1::JobSpec& spec,
                                           int64_t total) ABSL_LOCKS_EXCLUDED(mu_);

@@ -13,11 +13,13 @@
 #include "measure/measure_proto.h"
 #include "predictor/active_sampling.h"
 #include "predictor/latency_predictor.h"
+#include "search/sweep.h"
 #include "server/coordinator.h"
 #include "server/coordinator_helpers.h"
 #include "server/corpus_root.h"
 #include "server/dataset_export.h"
 #include "server/predictor_job.h"
+#include "server/search_options.h"
 #include "server/storage/record_codec.h"
 
 namespace hat {
@@ -42,12 +44,12 @@ absl::StatusOr<v1::Job> Coordinator::SubmitJob(const v1::SubmitJobRequest& req) 
       return SubmitPredictorJob(req);
     case v1::JobSpec::kSupernetTraining:
       return SubmitSupernetJob(req);
+    case v1::JobSpec::kSearch:
+      return SubmitSearchJob(req);
     case v1::JobSpec::KIND_NOT_SET:
-      return absl::InvalidArgumentError("spec: no job kind set");
-    default:
-      return absl::UnimplementedError(
-          "search jobs are not implemented yet (they come with the search issue)");
+      break;
   }
+  return absl::InvalidArgumentError("spec: no job kind set");
 }
 
 const v1::Job* Coordinator::FindByIdempotencyKey(const std::string& key) const {
@@ -111,6 +113,69 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSupernetJob(const v1::SubmitJobReques
   v1::JobSpec full = req.spec();
   *full.mutable_supernet_training() = spec;
   return SubmitServerJob(req, full, spec.steps());
+}
+
+absl::StatusOr<v1::Job> Coordinator::SubmitSearchJob(const v1::SubmitJobRequest& req) {
+  v1::SearchJobSpec spec = req.spec().search();
+  if (spec.supernet_artifact().empty()) {
+    return absl::InvalidArgumentError(
+        "search.supernet_artifact: name the SuperTransformer (hatctl artifacts list)");
+  }
+  absl::StatusOr<std::pair<v1::Artifact, std::string>> artifact =
+      GetArtifact(spec.supernet_artifact());
+  if (!artifact.ok()) return Annotate(artifact.status(), "search.supernet_artifact");
+  if (artifact->first.kind() != v1::ARTIFACT_KIND_SUPERNET_CHECKPOINT) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("search.supernet_artifact: ", spec.supernet_artifact(),
+                     " is not a SuperTransformer checkpoint"));
+  }
+  if (!spec.corpus().empty()) HAT_RETURN_IF_ERROR(CheckCorpusName("search.corpus", spec.corpus()));
+  std::vector<ConstraintSpec> constraints;
+  for (int i = 0; i < spec.constraints_size(); ++i) {
+    const v1::LatencyConstraintSpec& c = spec.constraints(i);
+    const std::string field = absl::StrCat("search.constraints[", i, "]");
+    HAT_RETURN_IF_ERROR(CheckName(field + ".device_class", c.device_class(), false));
+    for (double limit : c.limits_ms()) {
+      if (!(limit > 0) || limit > 1e9) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".limits_ms: ", limit, " is not a positive number of ms"));
+      }
+    }
+    if (c.predictor_version() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".predictor_version: must be >= 0"));
+    }
+    // The predictor must exist now: a search cannot start without it.
+    absl::StatusOr<v1::StoredPredictor> predictor =
+        GetPredictor(c.device_class(), c.predictor_version());
+    if (!predictor.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(field, ": ", predictor.status().message()));
+    }
+    constraints.push_back({c.device_class(), {c.limits_ms().begin(), c.limits_ms().end()}});
+  }
+  absl::StatusOr<std::vector<SweepPoint>> sweep = ExpandSweep(constraints);
+  if (!sweep.ok()) return Annotate(sweep.status(), "search.constraints");
+  // HAT's settings where none is given; what is stored says what runs.
+  if (spec.iterations() == 0) spec.set_iterations(30);
+  if (spec.population() == 0 && spec.parents() == 0 && spec.mutations() == 0 &&
+      spec.crossovers() == 0) {
+    spec.set_population(125);
+    spec.set_parents(25);
+    spec.set_mutations(50);
+    spec.set_crossovers(50);
+  }
+  if (spec.mutation_prob() == 0) spec.set_mutation_prob(0.3);
+  if (spec.strategy().empty()) spec.set_strategy("evolution");
+  if (spec.valid_sentences() == 0) spec.set_valid_sentences(500);
+  if (spec.threads() == 0) spec.set_threads(2);
+  HAT_ASSIGN_OR_RETURN(EvolutionOptions options, SearchOptions(spec));
+  if (spec.valid_sentences() < 0 || spec.threads() < 0 || spec.threads() > 256) {
+    return absl::InvalidArgumentError(
+        "search.valid_sentences must be >= 0 and search.threads in [0, 256]");
+  }
+  v1::JobSpec full = req.spec();
+  *full.mutable_search() = spec;
+  const int64_t steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
+  return SubmitServerJob(req, full, static_cast<int64_t>(sweep->size()) * steps);
 }
 
 absl::StatusOr<v1::Job> Coordinator::SubmitServerJob(const v1::SubmitJobRequest& req,

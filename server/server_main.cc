@@ -40,6 +40,7 @@
 #include "server/grpc_services.h"
 #include "server/job_runner.h"
 #include "server/predictor_job.h"
+#include "server/search_job.h"
 #include "server/storage/kv_store.h"
 #include "server/supernet_job.h"
 
@@ -183,6 +184,7 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   runner.Add(std::make_unique<PredictorTrainingJob>());
   runner.Add(std::make_unique<SupernetTrainingJob>(
       SupernetJobOptions{o.corpora_dir, o.data_dir + "/cache"}));
+  runner.Add(std::make_unique<SearchJob>(o.corpora_dir));
   runner.Start();
   std::unique_ptr<Agent> local;
   std::thread local_thread;

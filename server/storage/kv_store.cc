@@ -25,6 +25,8 @@ const char* TableName(Table table) {
       return "job_checkpoints";
     case Table::kArtifacts:
       return "artifacts";
+    case Table::kFitness:
+      return "fitness";
   }
   return "?";
 }

@@ -33,11 +33,13 @@ enum class Table {
   kMeasurements,
   kPredictors,
   kJobCheckpoints,
-  kArtifacts
+  kArtifacts,
+  kFitness
 };
 inline constexpr Table kAllTables[] = {
     Table::kMeta,         Table::kAgents,     Table::kJobs,           Table::kTasks,
-    Table::kMeasurements, Table::kPredictors, Table::kJobCheckpoints, Table::kArtifacts};
+    Table::kMeasurements, Table::kPredictors, Table::kJobCheckpoints, Table::kArtifacts,
+    Table::kFitness};
 const char* TableName(Table table);
 
 enum class Durability { kSync, kBuffered };

@@ -54,16 +54,18 @@ class ServerJobsTest : public ::testing::Test {
   }
 
   // Starts (or restarts) hat-server on data directory `data`, on the port it had before.
-  void StartServer(const std::string& data = "data") {
+  void StartServer(const std::string& data = "data", std::vector<std::string> extra = {}) {
     const std::string port_file = dir_.File("port");
     std::remove(port_file.c_str());
-    server_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{HAT_SERVER_PATH, "--data-dir=" + dir_.File(data),
-                                 "--listen=127.0.0.1:" + std::to_string(port_),
-                                 "--port_file=" + port_file, "--fleet_token=fleet-secret-123",
-                                 std::string("--admin_token=") + kAdminToken,
-                                 "--corpora-dir=" + dir_.File("corpora")},
-        dir_.File("server.log"));
+    std::vector<std::string> argv = {HAT_SERVER_PATH,
+                                     "--data-dir=" + dir_.File(data),
+                                     "--listen=127.0.0.1:" + std::to_string(port_),
+                                     "--port_file=" + port_file,
+                                     "--fleet_token=fleet-secret-123",
+                                     std::string("--admin_token=") + kAdminToken,
+                                     "--corpora-dir=" + dir_.File("corpora")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<Subprocess>(argv, dir_.File("server.log"));
     ASSERT_TRUE(WaitFor([&] { return !ReadAll(port_file).empty() || !server_->running(); }, 60))
         << server_->Log();
     ASSERT_TRUE(server_->running()) << server_->Log();
@@ -97,6 +99,7 @@ class ServerJobsTest : public ::testing::Test {
     std::string state;
     WaitFor(
         [&] {
+          if (!server_->running()) return true;  // died: no point waiting (the log says why)
           state = GetJob(id).value("state", "");
           return state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" ||
                  state == "JOB_STATE_CANCELLED";
@@ -139,8 +142,11 @@ TEST_F(ServerJobsTest, SupernetJobKilledMidRunResumesToTheWeightsOfAnUninterrupt
   StartServer();
   // Interrupted: SIGKILL once a checkpoint has been written and training went past it.
   const std::string interrupted = Submit("--steps 40 --save-every 10 --seed 7");
-  ASSERT_TRUE(WaitFor([&] { return Int(GetJob(interrupted)["progress"], "done") >= 15; }, 600))
+  ASSERT_TRUE(WaitFor(
+      [&] { return !server_->running() || Int(GetJob(interrupted)["progress"], "done") >= 15; },
+      600))
       << server_->Log();
+  ASSERT_TRUE(server_->running()) << server_->Log();
   server_->Kill(SIGKILL);
   server_->Wait();
   StartServer();
@@ -226,6 +232,79 @@ TEST_F(ServerJobsTest, CorporaOutsideTheRootAndBadUploadsAreRefusedAndLeaveNothi
              dir_.File("back.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ReadAll(dir_.File("back.pt")), ReadAll(dir_.File("run/checkpoint_2.pt")));
+}
+
+// The search as a user runs it on the server: a SuperTransformer trained there, a latency
+// dataset measured by the local agent and its predictor, then a search job under a limit that
+// the server is killed in the middle of; after the restart it ends with the result of an
+// uninterrupted search with the same seed, and its winners were re-measured on the agent.
+TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasuredWinners) {
+  const std::vector<std::string> agent = {"--local_agent", "--local_agent_device_class=here"};
+  StartServer("data", agent);
+  const std::string supernet = Submit("--steps 4 --save-every 4 --seed 2");
+  ASSERT_EQ(WaitEnded(supernet, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  const std::string artifact = GetJob(supernet)["result"].value("artifact_id", "");
+  CommandRun r = Hatctl(
+      "jobs submit latency-dataset --space tiny --device-class here --samples 12 --protocol hat "
+      "--runs 2 --warmup 1",
+      true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(WaitEnded(std::string(absl::StripAsciiWhitespace(r.output)), 600),
+            "JOB_STATE_SUCCEEDED");
+  r = Hatctl("jobs submit predictor --device-class here", true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(WaitEnded(std::string(absl::StripAsciiWhitespace(r.output)), 600),
+            "JOB_STATE_SUCCEEDED");
+
+  // A search without a predictor for its class, or on a missing artifact, is refused at once.
+  r = Hatctl("jobs submit search --supernet " + artifact + " --constraint gpu:10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("no predictor for device class 'gpu'"));
+  r = Hatctl("jobs submit search --supernet art-000099 --constraint here:10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("artifact 'art-000099' does not exist"));
+
+  const std::string search_flags = "jobs submit search --supernet " + artifact +
+                                   " --constraint here:100000 --iterations 10 --population 20"
+                                   " --parents 6 --mutations 7 --crossovers 7 --valid-sentences 8"
+                                   " --threads 1 --seed 4";
+  r = Hatctl(search_flags, true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string interrupted(absl::StripAsciiWhitespace(r.output));
+  ASSERT_TRUE(WaitFor(
+      [&] { return !server_->running() || Int(GetJob(interrupted)["progress"], "done") >= 2; },
+      600))
+      << server_->Log();
+  ASSERT_TRUE(server_->running()) << server_->Log();
+  server_->Kill(SIGKILL);
+  server_->Wait();
+  StartServer("data", agent);
+  EXPECT_NE(GetJob(interrupted).value("state", ""), "JOB_STATE_SUCCEEDED")
+      << "the kill must come before the search's end for this test to mean something";
+  ASSERT_EQ(WaitEnded(interrupted, 900), "JOB_STATE_SUCCEEDED") << server_->Log();
+
+  r = Hatctl(search_flags, true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string whole(absl::StripAsciiWhitespace(r.output));
+  ASSERT_EQ(WaitEnded(whole, 900), "JOB_STATE_SUCCEEDED") << server_->Log();
+
+  const nlohmann::json a = GetJob(interrupted)["result"], b = GetJob(whole)["result"];
+  ASSERT_EQ(a["pareto"].size(), 1u);
+  ASSERT_EQ(b["pareto"].size(), 1u);
+  EXPECT_EQ(a["pareto"][0]["config"]["canonical_key"], b["pareto"][0]["config"]["canonical_key"]);
+  EXPECT_EQ(a["pareto"][0]["valid_loss"], b["pareto"][0]["valid_loss"]);
+  // The second search found every loss in the server's fitness cache.
+  EXPECT_EQ(Int(b, "evaluations"), 0);
+  EXPECT_GT(Int(b, "cache_hits"), 0);
+  // Re-measured on the agent: measured next to predicted.
+  const nlohmann::json& latency = a["pareto"][0]["latencies"][0];
+  EXPECT_EQ(latency.value("device_class", ""), "here");
+  EXPECT_GT(latency.value("predicted_ms", 0.0), 0);
+  EXPECT_GT(latency.value("measured_ms", 0.0), 0);
+  EXPECT_FALSE(a.value("remeasure_job_id", "").empty());
+  r = Hatctl("search result " + interrupted);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("here <=1e+05"));
 }
 
 }  // namespace

@@ -325,8 +325,12 @@ TEST_F(CoordinatorTest, BadSubmissionsNameTheField) {
   EXPECT_THAT(c_->SubmitJob(r),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("protocol.beam=1000")));
   v1::SubmitJobRequest search;
-  search.mutable_spec()->mutable_search();
-  EXPECT_THAT(c_->SubmitJob(search), StatusIs(absl::StatusCode::kUnimplemented, ::testing::_));
+  v1::SearchJobSpec* s = search.mutable_spec()->mutable_search();
+  EXPECT_THAT(c_->SubmitJob(search), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              HasSubstr("search.supernet_artifact: name the")));
+  s->set_supernet_artifact("art-000001");
+  EXPECT_THAT(c_->SubmitJob(search),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("'art-000001' does not exist")));
 }
 
 TEST_F(CoordinatorTest, IdempotencyKeyReturnsTheSameJob) {

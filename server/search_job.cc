@@ -1,0 +1,266 @@
+// Search jobs; see search_job.h.
+#include "server/search_job.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/config_io.h"
+#include "common/cost_model.h"
+#include "common/proto_conversions.h"
+#include "common/status_macros.h"
+#include "search/evolution.h"
+#include "search/predictor_latency.h"
+#include "search/supernet_fitness.h"
+#include "search/sweep.h"
+#include "server/corpus_root.h"
+#include "server/search_options.h"
+
+namespace hat {
+namespace {
+
+// The coordinator's fitness table as the search's cache.
+class StoredFitness : public FitnessCache {
+ public:
+  explicit StoredFitness(Coordinator& coordinator) : coordinator_(coordinator) {}
+  absl::StatusOr<std::optional<double>> Get(const std::string& fitness,
+                                            const std::string& config_key) override {
+    return coordinator_.GetFitness(fitness, config_key);
+  }
+  absl::Status Put(const std::string& fitness, const std::string& config_key,
+                   double loss) override {
+    return coordinator_.PutFitness(fitness, config_key, loss);
+  }
+
+ private:
+  Coordinator& coordinator_;
+};
+
+// What the job saves after every iteration: the sweep run it is in, that run's search state, and
+// the winners of the runs before it.
+struct Saved {
+  int run = 0;
+  std::string state;                 // SearchState JSON of `run` ("" before its first iteration)
+  std::vector<std::string> winners;  // the winner of each finished run, as config JSON
+  std::vector<double> winner_losses;
+  std::vector<std::vector<double>> winner_latencies;
+  int64_t evaluations = 0;  // of the finished runs
+  int64_t cache_hits = 0;
+
+  std::string ToJson() const {
+    return nlohmann::json{{"run", run},
+                          {"state", state},
+                          {"winners", winners},
+                          {"winner_losses", winner_losses},
+                          {"winner_latencies", winner_latencies},
+                          {"evaluations", evaluations},
+                          {"cache_hits", cache_hits}}
+        .dump();
+  }
+  static absl::StatusOr<Saved> FromJson(const std::string& text) {
+    Saved s;
+    if (text.empty()) return s;
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object() || !j.contains("run") || !j.contains("winners")) {
+      return absl::DataLossError("search job: its saved state is damaged");
+    }
+    s.run = j["run"].get<int>();
+    s.state = j.value("state", "");
+    s.winners = j["winners"].get<std::vector<std::string>>();
+    s.winner_losses = j["winner_losses"].get<std::vector<double>>();
+    s.winner_latencies = j["winner_latencies"].get<std::vector<std::vector<double>>>();
+    s.evaluations = j.value("evaluations", int64_t{0});
+    s.cache_hits = j.value("cache_hits", int64_t{0});
+    return s;
+  }
+};
+
+std::string LatencyText(const std::vector<double>& ms) {
+  std::string out;
+  for (double v : ms) absl::StrAppendFormat(&out, "%s%.1f", out.empty() ? "" : "/", v);
+  return out;
+}
+
+// Measures `winners` on every constrained device class (one child latency-dataset job per class,
+// idempotent across restarts) and fills in the measured latencies; NOT_FOUND-free: a winner a
+// class could not measure keeps 0.
+absl::Status Remeasure(JobContext& context, const DesignSpace& space,
+                       const std::vector<std::string>& classes,
+                       const std::vector<SubTransformerConfig>& winners,
+                       std::vector<v1::ParetoPoint>& points, v1::JobResult& result) {
+  Coordinator& c = context.coordinator();
+  std::vector<std::string> children;
+  for (const std::string& device_class : classes) {
+    v1::SubmitJobRequest req;
+    req.set_idempotency_key(absl::StrCat(context.job_id(), "/remeasure/", device_class));
+    v1::LatencyDatasetJobSpec* spec = req.mutable_spec()->mutable_latency_dataset();
+    ToProto(space, spec->mutable_design_space());
+    spec->set_device_class(device_class);
+    for (const SubTransformerConfig& w : winners) ToProto(w, spec->add_configs());
+    req.mutable_spec()->set_description(
+        absl::StrCat("re-measuring the winners of search ", context.job_id()));
+    HAT_ASSIGN_OR_RETURN(v1::Job child, c.SubmitJob(req));
+    children.push_back(child.job_id());
+  }
+  result.set_remeasure_job_id(children.front());
+  for (size_t k = 0; k < classes.size(); ++k) {
+    int64_t version = 0;
+    while (true) {
+      if (!context.Wanted()) return absl::CancelledError("search job: asked to stop");
+      // No cancellation callback: WaitJobChange calls it under the coordinator's lock (asking
+      // Wanted() there would lock twice); the wait ends within a second and the loop asks.
+      HAT_ASSIGN_OR_RETURN(auto change,
+                           c.WaitJobChange(children[k], version, c.NowMs() + 1000, nullptr));
+      version = change.second;
+      const v1::Job& child = change.first;
+      HAT_RETURN_IF_ERROR(context.ReportProgress(
+          context.job().progress().total(), context.job().progress().total(),
+          absl::StrFormat("re-measuring %d winners on %s: %d/%d (job %s)", winners.size(),
+                          classes[k], child.progress().done(), child.progress().total(),
+                          child.job_id())));
+      if (IsTerminal(child.state())) break;
+    }
+    HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows, c.Measurements(classes[k]));
+    std::map<uint64_t, double> measured;
+    for (const v1::MeasurementResult& r : rows) {
+      if (r.job_id() == children[k]) measured[r.config_id()] = r.total_ms();
+    }
+    for (v1::ParetoPoint& p : points) {
+      auto it = measured.find(p.config().config_id());
+      if (it == measured.end()) continue;
+      for (v1::ConstraintLatency& l : *p.mutable_latencies()) {
+        if (l.device_class() != classes[k]) continue;
+        l.set_measured_ms(it->second);
+        if (it->second > l.limit_ms()) p.set_breaks_limit(true);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
+  const v1::SearchJobSpec& spec = context.job().spec().search();
+  Coordinator& c = context.coordinator();
+  HAT_ASSIGN_OR_RETURN(EvolutionOptions options, SearchOptions(spec));
+  HAT_RETURN_IF_ERROR(
+      context.ReportProgress(0, context.job().progress().total(), "loading the SuperTransformer"));
+  HAT_ASSIGN_OR_RETURN(auto artifact, c.GetArtifact(spec.supernet_artifact()));
+  SupernetFitnessOptions fitness_options;
+  fitness_options.valid_sentences = spec.valid_sentences();
+  fitness_options.threads = spec.threads();
+  if (!spec.corpus().empty()) {
+    HAT_ASSIGN_OR_RETURN(fitness_options.corpus_dir, ResolveCorpusDir(corpora_dir_, spec.corpus()));
+  }
+  HAT_ASSIGN_OR_RETURN(std::unique_ptr<SupernetFitness> fitness,
+                       SupernetFitness::Load(artifact.second, fitness_options));
+  const DesignSpace& space = fitness->space();
+
+  std::vector<ConstraintSpec> specs;
+  std::map<std::string, std::unique_ptr<PredictorLatency>> models;
+  size_t axis = 0;  // the swept constraint (the first when none is)
+  for (int i = 0; i < spec.constraints_size(); ++i) {
+    const v1::LatencyConstraintSpec& l = spec.constraints(i);
+    specs.push_back({l.device_class(), {l.limits_ms().begin(), l.limits_ms().end()}});
+    if (l.limits_ms_size() > 1) axis = static_cast<size_t>(i);
+    HAT_ASSIGN_OR_RETURN(v1::StoredPredictor stored,
+                         c.GetPredictor(l.device_class(), l.predictor_version()));
+    HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor,
+                         LatencyPredictor::FromProto(stored.predictor()));
+    models[l.device_class()] = std::make_unique<PredictorLatency>(std::move(predictor));
+  }
+  HAT_ASSIGN_OR_RETURN(std::vector<SweepPoint> sweep, ExpandSweep(specs));
+  HAT_ASSIGN_OR_RETURN(Saved saved, Saved::FromJson(context.saved_state()));
+  StoredFitness cache(c);
+  const int steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
+  const int64_t total = static_cast<int64_t>(sweep.size()) * steps;
+
+  for (size_t r = saved.run; r < sweep.size(); ++r) {
+    std::vector<LatencyConstraint> constraints;
+    for (const auto& [device_class, limit] : sweep[r]) {
+      constraints.push_back({device_class, limit, models.at(device_class).get()});
+    }
+    SearchState state;
+    if (!saved.state.empty()) {
+      HAT_ASSIGN_OR_RETURN(state, SearchState::FromJson(saved.state, space));
+    }
+    HAT_ASSIGN_OR_RETURN(EvolutionSearch search,
+                         EvolutionSearch::Create(space, options, constraints, fitness.get(), &cache,
+                                                 std::move(state)));
+    while (!search.done()) {
+      if (!context.Wanted()) return absl::CancelledError("search job: asked to stop");
+      HAT_ASSIGN_OR_RETURN(IterationReport report, search.Step());
+      saved.run = static_cast<int>(r);
+      saved.state = search.state().ToJson();
+      HAT_RETURN_IF_ERROR(context.SaveState(saved.ToJson()));
+      HAT_RETURN_IF_ERROR(context.ReportProgress(
+          static_cast<int64_t>(r) * steps + report.iteration, total,
+          absl::StrFormat("%siteration %d/%d: best loss %.4f at %s ms, %d evaluated, %d cached, "
+                          "fitness %.1f s",
+                          sweep.size() > 1 ? absl::StrFormat("limit %d/%d, ", r + 1, sweep.size())
+                                           : std::string(),
+                          report.iteration, report.total_iterations, report.best.loss,
+                          LatencyText(report.best.latency_ms),
+                          saved.evaluations + report.evaluations,
+                          saved.cache_hits + report.cache_hits, report.fitness_seconds)));
+    }
+    const ScoredConfig& best = search.best();
+    saved.winners.push_back(ConfigToJson(best.config));
+    saved.winner_losses.push_back(best.loss);
+    saved.winner_latencies.push_back(best.latency_ms);
+    saved.evaluations += search.state().evaluations;
+    saved.cache_hits += search.state().cache_hits;
+    saved.run = static_cast<int>(r) + 1;
+    saved.state.clear();
+    HAT_RETURN_IF_ERROR(context.SaveState(saved.ToJson()));
+  }
+
+  // The result: one point per limit, the front marked.
+  ServerJobOutput output;
+  v1::JobResult& result = output.result;
+  result.set_evaluations(saved.evaluations);
+  result.set_cache_hits(saved.cache_hits);
+  std::vector<v1::ParetoPoint> points;
+  std::vector<SubTransformerConfig> winners;
+  std::vector<FrontPoint> front_input;
+  for (size_t r = 0; r < saved.winners.size(); ++r) {
+    HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseSubTransformerConfig(saved.winners[r]));
+    const SubTransformerConfig winner = PadToSuperDepth(parsed.config, space);
+    winners.push_back(winner);
+    v1::ParetoPoint p;
+    ToProto(winner, p.mutable_config());
+    p.set_valid_loss(saved.winner_losses[r]);
+    p.set_predicted_latency_ms(saved.winner_latencies[r][axis]);
+    HAT_ASSIGN_OR_RETURN(ModelCost cost, EstimateCost(winner, space));
+    p.set_params(static_cast<double>(cost.params));
+    for (size_t i = 0; i < sweep[r].size(); ++i) {
+      v1::ConstraintLatency* l = p.add_latencies();
+      l->set_device_class(sweep[r][i].first);
+      l->set_limit_ms(sweep[r][i].second);
+      l->set_predicted_ms(saved.winner_latencies[r][i]);
+    }
+    points.push_back(std::move(p));
+    front_input.push_back(
+        {static_cast<int>(r), saved.winner_losses[r], saved.winner_latencies[r][axis]});
+  }
+  for (const FrontPoint& f : ParetoFront(front_input)) points[f.index].set_on_front(true);
+  if (spec.remeasure_winners()) {
+    std::vector<std::string> classes;
+    for (const ConstraintSpec& s : specs) classes.push_back(s.device_class);
+    HAT_RETURN_IF_ERROR(Remeasure(context, space, classes, winners, points, result));
+    for (v1::ParetoPoint& p : points) {
+      for (const v1::ConstraintLatency& l : p.latencies()) {
+        if (l.device_class() == specs[axis].device_class)
+          p.set_measured_latency_ms(l.measured_ms());
+      }
+    }
+  }
+  for (v1::ParetoPoint& p : points) *result.add_pareto() = std::move(p);
+  return output;
+}
+
+}  // namespace hat
