@@ -20,12 +20,15 @@
 #include "cli/remote_client.h"
 #include "common/config_io.h"
 #include "common/file_util.h"
+#include "common/proto_conversions.h"
 #include "common/status_macros.h"
+#include "engine/sub_transformer.h"
 #include "search/evolution.h"
 #include "search/fitness_cache.h"
 #include "search/predictor_latency.h"
 #include "search/supernet_fitness.h"
 #include "search/sweep.h"
+#include "train/trained_model.h"
 
 namespace hat::cli {
 namespace {
@@ -323,6 +326,67 @@ absl::Status SearchResult(const RemoteOptions& o) {
   return absl::OkStatus();
 }
 
+// The winners of a search job as files: HAT's YAML, hatfleet's JSON and the standalone
+// SubTransformer (weights extracted from the job's SuperTransformer, downloaded and checked).
+absl::Status SearchExport(const RemoteOptions& o) {
+  HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
+  v1::GetJobRequest req;
+  req.set_job_id(o.job_id);
+  v1::Job job;
+  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  if (!job.spec().has_search() || job.state() != v1::JOB_STATE_SUCCEEDED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        o.job_id, " is not a search job that succeeded (", job.progress().phase(), ")"));
+  }
+  std::error_code made;
+  std::filesystem::create_directories(o.out, made);
+  if (made) return absl::UnavailableError(absl::StrCat("--out ", o.out, ": ", made.message()));
+  // The SuperTransformer the winners inherit their weights from.
+  const std::string supernet =
+      absl::StrCat(o.out, "/supernet-", job.spec().search().supernet_artifact(), ".pt");
+  v1::DownloadArtifactRequest download;
+  download.set_artifact_id(job.spec().search().supernet_artifact());
+  auto ctx = c.Context(-1);
+  auto reader = c.stub().DownloadArtifact(ctx.get(), download);
+  v1::Artifact header;
+  v1::ArtifactChunk chunk;
+  HAT_RETURN_IF_ERROR(ReceiveFile(
+      [&](std::string* data, v1::Artifact* h) {
+        if (!reader->Read(&chunk)) return false;
+        if (chunk.has_header()) *h = chunk.header();
+        *data = std::move(*chunk.mutable_data());
+        return true;
+      },
+      [&] { return c.Check(reader->Finish()); }, supernet, &header));
+  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(supernet));
+  nlohmann::json files = nlohmann::json::array();
+  for (int i = 0; i < job.result().pareto_size(); ++i) {
+    HAT_ASSIGN_OR_RETURN(SubTransformerConfig config,
+                         FromProto(job.result().pareto(i).config().config()));
+    const std::string stem = absl::StrCat(o.out, "/winner_", i);
+    HAT_RETURN_IF_ERROR(WriteFileAtomically(stem + ".yml", ConfigToHatYaml(ActiveOnly(config))));
+    HAT_RETURN_IF_ERROR(WriteFileAtomically(stem + ".json", ConfigToJson(ActiveOnly(config))));
+    HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
+    HAT_RETURN_IF_ERROR(sub.Save(stem + ".pt"));
+    files.push_back({{"winner", i},
+                     {"valid_loss", job.result().pareto(i).valid_loss()},
+                     {"hat_yaml", stem + ".yml"},
+                     {"json", stem + ".json"},
+                     {"weights", stem + ".pt"}});
+  }
+  if (o.json) {
+    PrintJson({{"job_id", o.job_id}, {"supernet", supernet}, {"winners", files}});
+  } else {
+    for (const nlohmann::json& f : files) {
+      std::cout << absl::StrFormat("winner %d (valid loss %.4f): %s, %s, %s\n",
+                                   f["winner"].get<int>(), f["valid_loss"].get<double>(),
+                                   f["hat_yaml"].get<std::string>(), f["json"].get<std::string>(),
+                                   f["weights"].get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
 void AddEvolutionFlags(CLI::App* cmd, EvolutionOptions* e, std::string* strategy) {
   cmd->add_option("--iterations", e->iterations)->capture_default_str();
   cmd->add_option("--population", e->population)->capture_default_str();
@@ -375,6 +439,15 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
   AddConnectionFlags(result, r.get());
   result->add_option("id", r->job_id, "Search job id")->required();
   result->callback([r, exit_code] { *exit_code = ReportError(SearchResult(*r)); });
+
+  auto x = std::make_shared<RemoteOptions>();
+  CLI::App* export_cmd = search->add_subcommand(
+      "export",
+      "A search job's winners as HAT YAML, JSON and standalone weights (needs hat-server)");
+  AddConnectionFlags(export_cmd, x.get());
+  export_cmd->add_option("id", x->job_id, "Search job id")->required();
+  export_cmd->add_option("--out", x->out, "Directory to write")->required();
+  export_cmd->callback([x, exit_code] { *exit_code = ReportError(SearchExport(*x)); });
 
   auto s = std::make_shared<SearchSubmitFlags>();
   CLI::App* submit = app.get_subcommand("jobs")->get_subcommand("submit")->add_subcommand(

@@ -305,6 +305,23 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   r = Hatctl("search result " + interrupted);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("here <=1e+05"));
+
+  // Exported winners load where a user takes them: evaluation with inherited weights (the same
+  // loss as the search's), measurement, and the standalone weights file.
+  r = Hatctl("search export " + interrupted + " --out " + dir_.File("export") + " --json", true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json exported = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_TRUE(exported.is_object()) << r.output;
+  const std::string yml = exported["winners"][0].value("hat_yaml", "");
+  EXPECT_TRUE(std::filesystem::exists(exported["winners"][0].value("weights", "")));
+  CommandRun eval = Local("subnet eval --supernet " + exported.value("supernet", "") +
+                              " --config " + yml + " --valid-sentences 8 --threads 1 --json",
+                          true);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NEAR(nlohmann::json::parse(eval.output, nullptr, false).value("valid_loss", 0.0),
+              a["pareto"][0]["valid_loss"].get<double>(), 1e-4);
+  CommandRun measured = Local("measure --config " + yml + " --space tiny --protocol hat --json");
+  EXPECT_EQ(measured.exit_code, 0) << measured.output;
 }
 
 }  // namespace
