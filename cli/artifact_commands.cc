@@ -47,20 +47,7 @@ absl::Status List(const RemoteOptions& o) {
 
 absl::Status Download(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
-  v1::DownloadArtifactRequest req;
-  req.set_artifact_id(o.artifact_id);
-  auto ctx = c.Context(-1);
-  auto reader = c.stub().DownloadArtifact(ctx.get(), req);
-  v1::Artifact header;
-  v1::ArtifactChunk chunk;
-  HAT_RETURN_IF_ERROR(ReceiveFile(
-      [&](std::string* data, v1::Artifact* h) {
-        if (!reader->Read(&chunk)) return false;
-        if (chunk.has_header()) *h = chunk.header();
-        *data = std::move(*chunk.mutable_data());
-        return true;
-      },
-      [&] { return c.Check(reader->Finish()); }, o.out, &header));
+  HAT_ASSIGN_OR_RETURN(v1::Artifact header, DownloadArtifactTo(c, o.artifact_id, o.out));
   if (o.json) {
     std::cout << ToJson(header) << "\n";
   } else {

@@ -128,4 +128,23 @@ absl::Status ReceiveFile(const std::function<bool(std::string*, v1::Artifact*)>&
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::Artifact> DownloadArtifactTo(Client& c, const std::string& id,
+                                                const std::string& out) {
+  v1::DownloadArtifactRequest req;
+  req.set_artifact_id(id);
+  auto ctx = c.Context(-1);
+  auto reader = c.stub().DownloadArtifact(ctx.get(), req);
+  v1::Artifact header;
+  v1::ArtifactChunk chunk;
+  HAT_RETURN_IF_ERROR(ReceiveFile(
+      [&](std::string* data, v1::Artifact* h) {
+        if (!reader->Read(&chunk)) return false;
+        if (chunk.has_header()) *h = chunk.header();
+        *data = std::move(*chunk.mutable_data());
+        return true;
+      },
+      [&] { return c.Check(reader->Finish()); }, out, &header));
+  return header;
+}
+
 }  // namespace hat::cli

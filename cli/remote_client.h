@@ -88,6 +88,10 @@ absl::Status ReceiveFile(const std::function<bool(std::string*, v1::Artifact*)>&
                          const std::function<absl::Status()>& finish, const std::string& out,
                          v1::Artifact* header);
 
+// Downloads artifact `id` into `out` (ReceiveFile: checked, atomic) and returns its record.
+absl::StatusOr<v1::Artifact> DownloadArtifactTo(Client& c, const std::string& id,
+                                                const std::string& out);
+
 // Indented JSON with the .proto field names.
 std::string ToJson(const google::protobuf::Message& m);
 

@@ -344,20 +344,8 @@ absl::Status SearchExport(const RemoteOptions& o) {
   // The SuperTransformer the winners inherit their weights from.
   const std::string supernet =
       absl::StrCat(o.out, "/supernet-", job.spec().search().supernet_artifact(), ".pt");
-  v1::DownloadArtifactRequest download;
-  download.set_artifact_id(job.spec().search().supernet_artifact());
-  auto ctx = c.Context(-1);
-  auto reader = c.stub().DownloadArtifact(ctx.get(), download);
-  v1::Artifact header;
-  v1::ArtifactChunk chunk;
-  HAT_RETURN_IF_ERROR(ReceiveFile(
-      [&](std::string* data, v1::Artifact* h) {
-        if (!reader->Read(&chunk)) return false;
-        if (chunk.has_header()) *h = chunk.header();
-        *data = std::move(*chunk.mutable_data());
-        return true;
-      },
-      [&] { return c.Check(reader->Finish()); }, supernet, &header));
+  HAT_RETURN_IF_ERROR(
+      DownloadArtifactTo(c, job.spec().search().supernet_artifact(), supernet).status());
   HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(supernet));
   nlohmann::json files = nlohmann::json::array();
   for (int i = 0; i < job.result().pareto_size(); ++i) {
