@@ -22,7 +22,14 @@ namespace {
 constexpr size_t kChunkBytes = 1 << 20;
 
 const char* KindName(v1::ArtifactKind kind) {
-  return kind == v1::ARTIFACT_KIND_SUPERNET_CHECKPOINT ? "supernet" : "unknown";
+  switch (kind) {
+    case v1::ARTIFACT_KIND_SUPERNET_CHECKPOINT:
+      return "supernet";
+    case v1::ARTIFACT_KIND_SUBTRANSFORMER:
+      return "subnet";
+    default:
+      return "unknown";
+  }
 }
 
 absl::Status List(const RemoteOptions& o) {

@@ -327,7 +327,7 @@ absl::Status SearchResult(const RemoteOptions& o) {
 }
 
 // The winners of a search job as files: HAT's YAML, hatfleet's JSON and the standalone
-// SubTransformer (weights extracted from the job's SuperTransformer, downloaded and checked).
+// SubTransformer (the job's artifacts, downloaded and checked).
 absl::Status SearchExport(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
   v1::GetJobRequest req;
@@ -341,12 +341,10 @@ absl::Status SearchExport(const RemoteOptions& o) {
   std::error_code made;
   std::filesystem::create_directories(o.out, made);
   if (made) return absl::UnavailableError(absl::StrCat("--out ", o.out, ": ", made.message()));
-  // The SuperTransformer the winners inherit their weights from.
-  const std::string supernet =
-      absl::StrCat(o.out, "/supernet-", job.spec().search().supernet_artifact(), ".pt");
-  HAT_RETURN_IF_ERROR(
-      DownloadArtifactTo(c, job.spec().search().supernet_artifact(), supernet).status());
-  HAT_ASSIGN_OR_RETURN(TrainedModel model, LoadTrainedModel(supernet));
+  if (job.result().artifact_ids_size() != job.result().pareto_size()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(o.job_id, ": its result has no standalone SubTransformers to export"));
+  }
   nlohmann::json files = nlohmann::json::array();
   for (int i = 0; i < job.result().pareto_size(); ++i) {
     HAT_ASSIGN_OR_RETURN(SubTransformerConfig config,
@@ -354,16 +352,18 @@ absl::Status SearchExport(const RemoteOptions& o) {
     const std::string stem = absl::StrCat(o.out, "/winner_", i);
     HAT_RETURN_IF_ERROR(WriteFileAtomically(stem + ".yml", ConfigToHatYaml(ActiveOnly(config))));
     HAT_RETURN_IF_ERROR(WriteFileAtomically(stem + ".json", ConfigToJson(ActiveOnly(config))));
-    HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model.super, config));
-    HAT_RETURN_IF_ERROR(sub.Save(stem + ".pt"));
+    HAT_ASSIGN_OR_RETURN(v1::Artifact weights,
+                         DownloadArtifactTo(c, job.result().artifact_ids(i), stem + ".pt"));
     files.push_back({{"winner", i},
                      {"valid_loss", job.result().pareto(i).valid_loss()},
                      {"hat_yaml", stem + ".yml"},
                      {"json", stem + ".json"},
-                     {"weights", stem + ".pt"}});
+                     {"weights", stem + ".pt"},
+                     {"weights_artifact", weights.artifact_id()},
+                     {"weights_sha256", weights.sha256()}});
   }
   if (o.json) {
-    PrintJson({{"job_id", o.job_id}, {"supernet", supernet}, {"winners", files}});
+    PrintJson({{"job_id", o.job_id}, {"winners", files}});
   } else {
     for (const nlohmann::json& f : files) {
       std::cout << absl::StrFormat("winner %d (valid loss %.4f): %s, %s, %s\n",

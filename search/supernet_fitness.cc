@@ -5,6 +5,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
+#include "engine/sub_transformer.h"
 #include "nmt/corpus_layout.h"
 #include "nmt/prepared_corpus.h"
 #include "train/trained_model.h"
@@ -58,6 +59,12 @@ absl::StatusOr<std::unique_ptr<SupernetFitness>> SupernetFitness::Load(
 const DesignSpace& SupernetFitness::space() const { return model_->trained.info.space; }
 
 int64_t SupernetFitness::valid_sentences() const { return model_->valid.sentences; }
+
+absl::Status SupernetFitness::SaveSubTransformer(const SubTransformerConfig& config,
+                                                 const std::string& path) const {
+  HAT_ASSIGN_OR_RETURN(SubTransformer sub, SubTransformer::Extract(*model_->trained.super, config));
+  return sub.Save(path);
+}
 
 absl::StatusOr<std::vector<double>> SupernetFitness::Evaluate(
     const std::vector<SubTransformerConfig>& configs) {

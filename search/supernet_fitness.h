@@ -37,6 +37,10 @@ class SupernetFitness : public FitnessEvaluator {
   std::string Identity() const override { return identity_; }
   const DesignSpace& space() const;
   int64_t valid_sentences() const;
+  // The SubTransformer `config` as a standalone file (its weights extracted from the
+  // SuperTransformer; engine/sub_transformer.h's format).
+  absl::Status SaveSubTransformer(const SubTransformerConfig& config,
+                                  const std::string& path) const;
 
  private:
   struct Model;  // LibTorch's, kept out of this header

@@ -157,8 +157,10 @@ absl::Status Coordinator::FinishServerJob(const std::string& job_id,
       }
       installed.emplace_back(file.path, to);
       batch.Put(Table::kArtifacts, ArtifactKey(a.artifact_id()), EncodeRecord(a));
-      if (job.result().artifact_id().empty())
+      if (job.result().artifact_id().empty()) {
         job.mutable_result()->set_artifact_id(a.artifact_id());
+      }
+      job.mutable_result()->add_artifact_ids(a.artifact_id());
     }
     job.set_state(v1::JOB_STATE_SUCCEEDED);
     progress->set_done(progress->total());

@@ -11,6 +11,7 @@
 #include "common/config_io.h"
 #include "common/cost_model.h"
 #include "common/proto_conversions.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "search/evolution.h"
 #include "search/predictor_latency.h"
@@ -258,6 +259,22 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
           p.set_measured_latency_ms(l.measured_ms());
       }
     }
+  }
+  // The winners as standalone SubTransformers: artifacts, one per point, in order.
+  for (size_t i = 0; i < winners.size(); ++i) {
+    ArtifactFile file;
+    file.path = absl::StrFormat("%s/%s-winner-%d.partial", c.artifacts_dir(), context.job_id(), i);
+    HAT_RETURN_IF_ERROR(fitness->SaveSubTransformer(winners[i], file.path));
+    HAT_ASSIGN_OR_RETURN(FileDigest digest, DigestFile(file.path));
+    file.header.set_kind(v1::ARTIFACT_KIND_SUBTRANSFORMER);
+    file.header.set_size_bytes(digest.size);
+    file.header.set_sha256(digest.sha256);
+    file.header.set_space_name(space.name);
+    file.header.set_filename(absl::StrFormat("%s-winner-%d.pt", context.job_id(), i));
+    file.header.set_description(absl::StrFormat(
+        "winner %d of search %s: valid loss %.4f, %s ms predicted", i, context.job_id(),
+        points[i].valid_loss(), LatencyText(saved.winner_latencies[i])));
+    output.artifacts.push_back(std::move(file));
   }
   for (v1::ParetoPoint& p : points) *result.add_pareto() = std::move(p);
   return output;

@@ -7,6 +7,9 @@
 // interrupted by a restart continues from its last completed iteration and ends with the result
 // of an uninterrupted run with the same seed.
 //
+// The winners' standalone SubTransformers (weights extracted from the SuperTransformer) become
+// artifacts, in the order of JobResult.pareto (JobResult.artifact_ids).
+//
 // Winners verified on the devices: with `remeasure_winners`, the winners are measured by the
 // agents of every constrained device class (a child latency-dataset job per class, submitted
 // once even across restarts); the result then shows measured next to predicted latency and

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -142,6 +143,15 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
         absl::StrCat("--corpora-dir=", o.corpora_dir, ": not a directory"));
   }
   o.coordinator.artifacts_dir = o.data_dir + "/artifacts";
+  // Files an upload or a job was still writing when the server died never became artifacts.
+  std::error_code listing;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(o.coordinator.artifacts_dir, listing)) {
+    if (entry.path().extension() == ".partial") {
+      std::error_code removing;
+      std::filesystem::remove(entry.path(), removing);
+    }
+  }
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<KvStore> store, OpenRocksDbStore(o.data_dir + "/db"));
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<Coordinator> coordinator,
                        Coordinator::Open(std::move(store), o.coordinator));

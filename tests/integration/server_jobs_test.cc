@@ -149,7 +149,11 @@ TEST_F(ServerJobsTest, SupernetJobKilledMidRunResumesToTheWeightsOfAnUninterrupt
   ASSERT_TRUE(server_->running()) << server_->Log();
   server_->Kill(SIGKILL);
   server_->Wait();
+  // What an upload was writing when the server died is not kept.
+  const std::string stray = dir_.File("data/artifacts/upload-1-1.partial");
+  std::ofstream(stray) << "half an upload";
   StartServer();
+  EXPECT_FALSE(std::filesystem::exists(stray));
   ASSERT_EQ(WaitEnded(interrupted, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
   const nlohmann::json resumed = GetJob(interrupted);
   EXPECT_EQ(Int(resumed["result"], "final_step"), 40);
@@ -312,10 +316,17 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const nlohmann::json exported = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_TRUE(exported.is_object()) << r.output;
-  const std::string yml = exported["winners"][0].value("hat_yaml", "");
-  EXPECT_TRUE(std::filesystem::exists(exported["winners"][0].value("weights", "")));
-  CommandRun eval = Local("subnet eval --supernet " + exported.value("supernet", "") +
-                              " --config " + yml + " --valid-sentences 8 --threads 1 --json",
+  const nlohmann::json& winner = exported["winners"][0];
+  const std::string yml = winner.value("hat_yaml", "");
+  // The standalone weights are the job's artifact, listed with their checksum.
+  EXPECT_EQ(winner.value("weights_artifact", ""), a["artifact_ids"][0].get<std::string>());
+  CommandRun list = Hatctl("artifacts list", true);
+  EXPECT_THAT(list.output, HasSubstr(winner.value("weights_sha256", "").substr(0, 16)));
+  EXPECT_THAT(list.output, HasSubstr("subnet"));
+  ASSERT_EQ(Hatctl("artifacts download " + artifact + " --out " + dir_.File("super.pt")).exit_code,
+            0);
+  CommandRun eval = Local("subnet eval --supernet " + dir_.File("super.pt") + " --config " + yml +
+                              " --valid-sentences 8 --threads 1 --json",
                           true);
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_NEAR(nlohmann::json::parse(eval.output, nullptr, false).value("valid_loss", 0.0),
