@@ -6,7 +6,9 @@
 #include "cli/search_commands.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -43,6 +45,16 @@ struct SearchRunFlags {
   SupernetFitnessOptions fitness;
   bool json = false;
 };
+
+// This process's peak resident memory in MB (VmHWM), 0 where /proc does not say.
+double PeakResidentMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // kB
+  }
+  return 0;
+}
 
 // Latency predictors by device class, from CLASS=FILE flags.
 absl::StatusOr<std::map<std::string, std::unique_ptr<PredictorLatency>>> LoadPredictors(
@@ -217,6 +229,8 @@ absl::Status RunSearch(SearchRunFlags f) {
       {"pareto", front},
       {"evaluations", evaluations},
       {"cache_hits", cache_hits},
+      // One SuperTransformer shared by every evaluation: this is what a search costs in memory.
+      {"peak_resident_mb", PeakResidentMb()},
       {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   HAT_RETURN_IF_ERROR(WriteFileAtomically(f.out + "/result.json", result.dump(1) + "\n"));
   if (f.json) {

@@ -573,6 +573,8 @@ TEST(HatctlSearchTest, ASweepWritesLoadableWinnersWithinTheLimitsAndResumes) {
                 run["best"]["valid_loss"].get<double>(), 1e-4);
   }
   EXPECT_GE(result["pareto"].size(), 1u);
+  // The SuperTransformer alone is tens of MB: a search that reports less did not measure itself.
+  EXPECT_GT(result["peak_resident_mb"].get<double>(), 20);
   EXPECT_GT(result["evaluations"].get<int>(), 0);
   // Every fitness computed is in the cache file, one line each.
   std::ifstream cache(dir.File("search/fitness_cache.jsonl"));
