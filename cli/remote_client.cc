@@ -97,13 +97,18 @@ absl::Status ReceiveFile(const std::function<bool(std::string*, v1::Artifact*)>&
   Sha256 sha;
   int64_t received = 0;
   std::string data;
+  const auto start = std::chrono::steady_clock::now();
   while (next(&data, header)) {
     sha.Update(data);
     file.write(data.data(), static_cast<std::streamsize>(data.size()));
     received += static_cast<int64_t>(data.size());
     if (header->size_bytes() > 0) {
-      PrintProgress("download", static_cast<int>(received >> 20),
-                    static_cast<int>(header->size_bytes() >> 20), 0, -1, "MiB");
+      const double seconds = std::max(
+          1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      const double bytes_per_s = received / seconds;
+      PrintProgress("download MiB", static_cast<int>(received >> 20),
+                    static_cast<int>(std::max<int64_t>(1, header->size_bytes() >> 20)),
+                    bytes_per_s / (1 << 20), (header->size_bytes() - received) / bytes_per_s, "");
     }
   }
   file.close();

@@ -254,9 +254,14 @@ absl::StatusOr<int> Watch(const RemoteOptions& o) {
       (void)google::protobuf::util::MessageToJsonString(job, &line, options);
       std::cout << line << std::endl;
     } else {
+      // The phase says what the job is doing ("iteration 3/30: best loss ...", "training: loss
+      // 4.2, ...", "re-measuring 2 winners ..."), when the job gives one.
+      const std::string& phase = p.phase();
       PrintProgress(job.job_id(), static_cast<int>(p.done() + p.failed()),
                     static_cast<int>(p.total()), p.rate_per_s(), std::max(0.0, p.eta_s()),
-                    StateName(job.state()));
+                    phase.empty() || job.state() != v1::JOB_STATE_RUNNING
+                        ? std::string(StateName(job.state()))
+                        : absl::StrCat(StateName(job.state()), ": ", phase));
     }
   }
   HAT_RETURN_IF_ERROR(c.Check(reader->Finish()));

@@ -119,7 +119,9 @@ absl::Status Remeasure(JobContext& context, const DesignSpace& space,
       const v1::Job& child = change.first;
       HAT_RETURN_IF_ERROR(context.ReportProgress(
           context.job().progress().total(), context.job().progress().total(),
-          absl::StrFormat("re-measuring %d winners on %s: %d/%d (job %s)", winners.size(),
+          absl::StrFormat("re-measuring %s on %s: %d/%d (job %s)",
+                          winners.size() == 1 ? std::string("the winner")
+                                              : absl::StrCat(winners.size(), " winners"),
                           classes[k], child.progress().done(), child.progress().total(),
                           child.job_id())));
       if (IsTerminal(child.state())) break;
