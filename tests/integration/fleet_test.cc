@@ -16,32 +16,20 @@
 #include "hat/v1/job_service.grpc.pb.h"
 #include "rpc/grpc_status.h"
 #include "rpc/tls.h"
+#include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace hat {
 namespace {
 
+using ::hat::testing::ReadAll;
 using ::hat::testing::Subprocess;
+using ::hat::testing::WaitFor;
 using ::testing::HasSubstr;
 
 constexpr char kFleetToken[] = "fleet-secret-123";
 constexpr char kAdminToken[] = "admin-secret-456";
-
-bool WaitFor(const std::function<bool()>& done, double seconds) {
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class FleetTest : public ::testing::Test {
  protected:

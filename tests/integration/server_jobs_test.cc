@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/toy_corpus.h"
@@ -21,7 +22,9 @@
 namespace hat {
 namespace {
 
+using ::hat::testing::ReadAll;
 using ::hat::testing::Subprocess;
+using ::hat::testing::WaitFor;
 using ::testing::HasSubstr;
 
 constexpr char kAdminToken[] = "admin-secret-456";
@@ -30,21 +33,6 @@ struct CommandRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr
 };
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool WaitFor(const std::function<bool()>& done, double seconds) {
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
 
 class ServerJobsTest : public ::testing::Test {
  protected:
