@@ -276,6 +276,12 @@ class Coordinator {
   bool HostGroupBusy(const AgentEntry& agent) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where artifact `id`'s file lives.
   std::string ArtifactPath(const std::string& id) const;
+  // Gives `header` the next artifact id (taken from `meta`) and its creation time, moves `file`
+  // into place and adds the record to `batch`. Returns where the file went: the caller moves it
+  // back when the batch is not written.
+  absl::StatusOr<std::string> InstallArtifact(const std::string& file, v1::Artifact& header,
+                                              int64_t now_ms, v1::ServerMeta& meta,
+                                              WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction (the store is thread-safe itself).
   std::unique_ptr<KvStore> store_;

@@ -21,6 +21,20 @@ std::string Coordinator::ArtifactPath(const std::string& id) const {
   return absl::StrCat(options_.artifacts_dir, "/", id);
 }
 
+absl::StatusOr<std::string> Coordinator::InstallArtifact(const std::string& file,
+                                                         v1::Artifact& header, int64_t now_ms,
+                                                         v1::ServerMeta& meta, WriteBatch& batch) {
+  header.set_artifact_id(absl::StrFormat("art-%06d", meta.next_artifact_number() + 1));
+  meta.set_next_artifact_number(meta.next_artifact_number() + 1);
+  *header.mutable_created_at() = Stamp(now_ms);
+  std::string to = ArtifactPath(header.artifact_id());
+  if (std::rename(file.c_str(), to.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot install ", file, " as ", to));
+  }
+  batch.Put(Table::kArtifacts, ArtifactKey(header.artifact_id()), EncodeRecord(header));
+  return to;
+}
+
 absl::StatusOr<v1::Artifact> Coordinator::AddArtifact(v1::Artifact header,
                                                       const std::string& file) {
   if (options_.artifacts_dir.empty()) {
@@ -28,15 +42,8 @@ absl::StatusOr<v1::Artifact> Coordinator::AddArtifact(v1::Artifact header,
   }
   absl::MutexLock lock(&mu_);
   v1::ServerMeta meta = meta_;
-  header.set_artifact_id(absl::StrFormat("art-%06d", meta.next_artifact_number() + 1));
-  meta.set_next_artifact_number(meta.next_artifact_number() + 1);
-  *header.mutable_created_at() = Stamp(NowMs());
-  const std::string to = ArtifactPath(header.artifact_id());
-  if (std::rename(file.c_str(), to.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot install ", file, " as ", to));
-  }
   WriteBatch batch;
-  batch.Put(Table::kArtifacts, ArtifactKey(header.artifact_id()), EncodeRecord(header));
+  HAT_ASSIGN_OR_RETURN(const std::string to, InstallArtifact(file, header, NowMs(), meta, batch));
   absl::Status written = PersistWithMeta(batch, meta);
   if (!written.ok()) {
     std::rename(to.c_str(), file.c_str());

@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "server/coordinator.h"
 #include "server/coordinator_helpers.h"
@@ -14,7 +13,6 @@
 
 namespace hat {
 
-using coordinator_internal::ArtifactKey;
 using coordinator_internal::PredictorKey;
 using coordinator_internal::Stamp;
 
@@ -145,18 +143,13 @@ absl::Status Coordinator::FinishServerJob(const std::string& job_id,
     }
     for (ArtifactFile& file : output->artifacts) {
       v1::Artifact& a = file.header;
-      a.set_artifact_id(absl::StrFormat("art-%06d", meta.next_artifact_number() + 1));
-      meta.set_next_artifact_number(meta.next_artifact_number() + 1);
       a.set_job_id(job_id);
-      *a.mutable_created_at() = Stamp(now);
-      const std::string to = ArtifactPath(a.artifact_id());
-      if (std::rename(file.path.c_str(), to.c_str()) != 0) {
+      absl::StatusOr<std::string> to = InstallArtifact(file.path, a, now, meta, batch);
+      if (!to.ok()) {
         for (const auto& [from, back] : installed) std::rename(back.c_str(), from.c_str());
-        return absl::InternalError(
-            absl::StrCat("job ", job_id, ": cannot install ", file.path, " as ", to));
+        return Annotate(to.status(), absl::StrCat("job ", job_id));
       }
-      installed.emplace_back(file.path, to);
-      batch.Put(Table::kArtifacts, ArtifactKey(a.artifact_id()), EncodeRecord(a));
+      installed.emplace_back(file.path, *to);
       if (job.result().artifact_id().empty()) {
         job.mutable_result()->set_artifact_id(a.artifact_id());
       }
