@@ -206,12 +206,7 @@ absl::Status RunSearch(SearchRunFlags f) {
                     {"iterations", timing}});
     evaluations += search.state().evaluations;
     cache_hits += search.state().cache_hits;
-    // The front is drawn against the swept device (the first constraint when none is swept).
-    size_t axis = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      if (specs[i].limits_ms.size() > 1) axis = i;
-    }
-    points.push_back({static_cast<int>(r), best.loss, best.latency_ms[axis]});
+    points.push_back({static_cast<int>(r), best.loss, best.latency_ms[FrontAxis(specs)]});
   }
   nlohmann::json front = nlohmann::json::array();
   for (const FrontPoint& p : ParetoFront(points)) {

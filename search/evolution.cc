@@ -39,6 +39,24 @@ absl::StatusOr<SubTransformerConfig> ConfigFromJson(const nlohmann::json& j,
   return PadToSuperDepth(parsed.config, space);
 }
 
+// DATA_LOSS saying what is wrong (the caller adds where).
+absl::StatusOr<ScoredConfig> ScoredFromJson(const nlohmann::json& s, const DesignSpace& space) {
+  if (!s.is_object() || !s.contains("config") || !s.contains("loss") || !s["loss"].is_number() ||
+      !s.contains("latency_ms") || !s["latency_ms"].is_array()) {
+    return absl::DataLossError("malformed entry");
+  }
+  ScoredConfig scored;
+  absl::StatusOr<SubTransformerConfig> config = ConfigFromJson(s["config"], space);
+  if (!config.ok()) return absl::DataLossError(config.status().message());
+  scored.config = *std::move(config);
+  scored.loss = s["loss"].get<double>();
+  for (const nlohmann::json& l : s["latency_ms"]) {
+    if (!l.is_number()) return absl::DataLossError("latency is not a number");
+    scored.latency_ms.push_back(l.get<double>());
+  }
+  return scored;
+}
+
 }  // namespace
 
 absl::Status EvolutionOptions::Validate() const {
@@ -114,22 +132,20 @@ absl::StatusOr<SearchState> SearchState::FromJson(const std::string& text,
     state.population.push_back(*std::move(config));
   }
   for (const nlohmann::json& s : j["best_per_iteration"]) {
-    if (!s.is_object() || !s.contains("config") || !s.contains("loss") || !s["loss"].is_number() ||
-        !s.contains("latency_ms") || !s["latency_ms"].is_array()) {
-      return damaged("best_per_iteration: malformed entry");
+    absl::StatusOr<ScoredConfig> scored = ScoredFromJson(s, space);
+    if (!scored.ok()) {
+      return damaged(absl::StrCat("best_per_iteration: ", scored.status().message()));
     }
-    ScoredConfig scored;
-    absl::StatusOr<SubTransformerConfig> config = ConfigFromJson(s["config"], space);
-    if (!config.ok()) return damaged(absl::StrCat("best: ", config.status().message()));
-    scored.config = *std::move(config);
-    scored.loss = s["loss"].get<double>();
-    for (const nlohmann::json& l : s["latency_ms"]) {
-      if (!l.is_number()) return damaged("best_per_iteration: latency is not a number");
-      scored.latency_ms.push_back(l.get<double>());
-    }
-    state.best_per_iteration.push_back(std::move(scored));
+    state.best_per_iteration.push_back(*std::move(scored));
   }
   return state;
+}
+
+std::string ScoredConfigToJson(const ScoredConfig& scored) { return ScoredToJson(scored).dump(); }
+
+absl::StatusOr<ScoredConfig> ScoredConfigFromJson(const std::string& text,
+                                                  const DesignSpace& space) {
+  return ScoredFromJson(nlohmann::json::parse(text, nullptr, false), space);
 }
 
 EvolutionSearch::EvolutionSearch(DesignSpace space, EvolutionOptions options,

@@ -67,6 +67,12 @@ struct ScoredConfig {
   std::vector<double> latency_ms;  // predicted, one per constraint
 };
 
+// A scored config as JSON text and back (the config checked against `space`); DATA_LOSS saying
+// what is wrong when the text is damaged.
+std::string ScoredConfigToJson(const ScoredConfig& scored);
+absl::StatusOr<ScoredConfig> ScoredConfigFromJson(const std::string& text,
+                                                  const DesignSpace& space);
+
 // Between iterations: everything the search needs to go on.
 struct SearchState {
   int iteration = 0;                             // iterations completed

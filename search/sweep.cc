@@ -66,6 +66,13 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const std::vector<Constraint
   return points;
 }
 
+size_t FrontAxis(const std::vector<ConstraintSpec>& specs) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].limits_ms.size() > 1) return i;
+  }
+  return 0;
+}
+
 std::vector<FrontPoint> ParetoFront(std::vector<FrontPoint> points) {
   std::sort(points.begin(), points.end(), [](const FrontPoint& a, const FrontPoint& b) {
     if (a.latency_ms != b.latency_ms) return a.latency_ms < b.latency_ms;

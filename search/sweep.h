@@ -27,6 +27,9 @@ using SweepPoint = std::vector<std::pair<std::string, double>>;
 // device class named twice, or two constraints that both list several limits.
 absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const std::vector<ConstraintSpec>& specs);
 
+// The constraint the front is drawn against: the swept one, else the first.
+size_t FrontAxis(const std::vector<ConstraintSpec>& specs);
+
 // A point of the front: a winner's validation loss and its predicted latency on the swept device.
 struct FrontPoint {
   int index = 0;  // which winner

@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/config_io.h"
 #include "common/cost_model.h"
 #include "common/proto_conversions.h"
 #include "common/sha256.h"
@@ -44,35 +43,41 @@ class StoredFitness : public FitnessCache {
 // the winners of the runs before it.
 struct Saved {
   int run = 0;
-  std::string state;                 // SearchState JSON of `run` ("" before its first iteration)
-  std::vector<std::string> winners;  // the winner of each finished run, as config JSON
-  std::vector<double> winner_losses;
-  std::vector<std::vector<double>> winner_latencies;
-  int64_t evaluations = 0;  // of the finished runs
+  std::string state;                  // SearchState JSON of `run` ("" before its first iteration)
+  std::vector<ScoredConfig> winners;  // of each finished run
+  int64_t evaluations = 0;            // of the finished runs
   int64_t cache_hits = 0;
 
   std::string ToJson() const {
+    std::vector<std::string> scored;
+    for (const ScoredConfig& w : winners) scored.push_back(ScoredConfigToJson(w));
     return nlohmann::json{{"run", run},
                           {"state", state},
-                          {"winners", winners},
-                          {"winner_losses", winner_losses},
-                          {"winner_latencies", winner_latencies},
+                          {"winners", scored},
                           {"evaluations", evaluations},
                           {"cache_hits", cache_hits}}
         .dump();
   }
-  static absl::StatusOr<Saved> FromJson(const std::string& text) {
+  static absl::StatusOr<Saved> FromJson(const std::string& text, const DesignSpace& space) {
     Saved s;
     if (text.empty()) return s;
     const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("run") || !j.contains("winners")) {
-      return absl::DataLossError("search job: its saved state is damaged");
+    auto damaged = [](absl::string_view why) {
+      return absl::DataLossError(absl::StrCat("search job: its saved state is damaged: ", why));
+    };
+    if (!j.is_object() || !j.contains("run") || !j["run"].is_number_integer() ||
+        !j.contains("state") || !j["state"].is_string() || !j.contains("winners") ||
+        !j["winners"].is_array()) {
+      return damaged("not a saved search");
     }
     s.run = j["run"].get<int>();
-    s.state = j.value("state", "");
-    s.winners = j["winners"].get<std::vector<std::string>>();
-    s.winner_losses = j["winner_losses"].get<std::vector<double>>();
-    s.winner_latencies = j["winner_latencies"].get<std::vector<std::vector<double>>>();
+    s.state = j["state"].get<std::string>();
+    for (const nlohmann::json& w : j["winners"]) {
+      if (!w.is_string()) return damaged("a winner is not text");
+      absl::StatusOr<ScoredConfig> winner = ScoredConfigFromJson(w.get<std::string>(), space);
+      if (!winner.ok()) return damaged(winner.status().message());
+      s.winners.push_back(*std::move(winner));
+    }
     s.evaluations = j.value("evaluations", int64_t{0});
     s.cache_hits = j.value("cache_hits", int64_t{0});
     return s;
@@ -165,11 +170,9 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
 
   std::vector<ConstraintSpec> specs;
   std::map<std::string, std::unique_ptr<PredictorLatency>> models;
-  size_t axis = 0;  // the swept constraint (the first when none is)
   for (int i = 0; i < spec.constraints_size(); ++i) {
     const v1::LatencyConstraintSpec& l = spec.constraints(i);
     specs.push_back({l.device_class(), {l.limits_ms().begin(), l.limits_ms().end()}});
-    if (l.limits_ms_size() > 1) axis = static_cast<size_t>(i);
     HAT_ASSIGN_OR_RETURN(v1::StoredPredictor stored,
                          c.GetPredictor(l.device_class(), l.predictor_version()));
     HAT_ASSIGN_OR_RETURN(LatencyPredictor predictor,
@@ -177,7 +180,8 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
     models[l.device_class()] = std::make_unique<PredictorLatency>(std::move(predictor));
   }
   HAT_ASSIGN_OR_RETURN(std::vector<SweepPoint> sweep, ExpandSweep(specs));
-  HAT_ASSIGN_OR_RETURN(Saved saved, Saved::FromJson(context.saved_state()));
+  const size_t axis = FrontAxis(specs);
+  HAT_ASSIGN_OR_RETURN(Saved saved, Saved::FromJson(context.saved_state(), space));
   StoredFitness cache(c);
   const int steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
   const int64_t total = static_cast<int64_t>(sweep.size()) * steps;
@@ -211,10 +215,7 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
                           saved.evaluations + report.evaluations,
                           saved.cache_hits + report.cache_hits, report.fitness_seconds)));
     }
-    const ScoredConfig& best = search.best();
-    saved.winners.push_back(ConfigToJson(best.config));
-    saved.winner_losses.push_back(best.loss);
-    saved.winner_latencies.push_back(best.latency_ms);
+    saved.winners.push_back(search.best());
     saved.evaluations += search.state().evaluations;
     saved.cache_hits += search.state().cache_hits;
     saved.run = static_cast<int>(r) + 1;
@@ -231,24 +232,23 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
   std::vector<SubTransformerConfig> winners;
   std::vector<FrontPoint> front_input;
   for (size_t r = 0; r < saved.winners.size(); ++r) {
-    HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseSubTransformerConfig(saved.winners[r]));
-    const SubTransformerConfig winner = PadToSuperDepth(parsed.config, space);
+    const ScoredConfig& scored = saved.winners[r];
+    const SubTransformerConfig& winner = scored.config;
     winners.push_back(winner);
     v1::ParetoPoint p;
     ToProto(winner, p.mutable_config());
-    p.set_valid_loss(saved.winner_losses[r]);
-    p.set_predicted_latency_ms(saved.winner_latencies[r][axis]);
+    p.set_valid_loss(scored.loss);
+    p.set_predicted_latency_ms(scored.latency_ms[axis]);
     HAT_ASSIGN_OR_RETURN(ModelCost cost, EstimateCost(winner, space));
     p.set_params(static_cast<double>(cost.params));
     for (size_t i = 0; i < sweep[r].size(); ++i) {
       v1::ConstraintLatency* l = p.add_latencies();
       l->set_device_class(sweep[r][i].first);
       l->set_limit_ms(sweep[r][i].second);
-      l->set_predicted_ms(saved.winner_latencies[r][i]);
+      l->set_predicted_ms(scored.latency_ms[i]);
     }
     points.push_back(std::move(p));
-    front_input.push_back(
-        {static_cast<int>(r), saved.winner_losses[r], saved.winner_latencies[r][axis]});
+    front_input.push_back({static_cast<int>(r), scored.loss, scored.latency_ms[axis]});
   }
   for (const FrontPoint& f : ParetoFront(front_input)) points[f.index].set_on_front(true);
   if (spec.remeasure_winners()) {
@@ -275,7 +275,7 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
     file.header.set_filename(absl::StrFormat("%s-winner-%d.pt", context.job_id(), i));
     file.header.set_description(absl::StrFormat(
         "winner %d of search %s: valid loss %.4f, %s ms predicted", i, context.job_id(),
-        points[i].valid_loss(), LatencyText(saved.winner_latencies[i])));
+        points[i].valid_loss(), LatencyText(saved.winners[i].latency_ms)));
     output.artifacts.push_back(std::move(file));
   }
   for (v1::ParetoPoint& p : points) *result.add_pareto() = std::move(p);
