@@ -424,7 +424,9 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   run->add_option("--max-tokens", f->fitness.max_tokens, "Fitness: tokens per batch")
       ->capture_default_str();
-  run->add_option("--threads", f->fitness.threads, "Intra-op threads")->capture_default_str();
+  run->add_option("--threads", f->fitness.threads,
+                  "Fitness evaluation threads (a config each, one core each)")
+      ->capture_default_str();
   run->add_option("--data", f->fitness.corpus_dir,
                   "Corpus (default: the one the SuperTransformer was trained on)");
   run->add_flag("--json", f->json, "Print the result as JSON");
@@ -460,7 +462,7 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
   AddEvolutionFlags(submit, &s->evolution, &s->strategy);
   submit->add_option("--valid-sentences", s->valid_sentences,
                      "Fitness: the first N validation pairs (0: 500)");
-  submit->add_option("--threads", s->threads, "Intra-op threads of the fitness (0: 2)");
+  submit->add_option("--threads", s->threads, "Fitness evaluation threads, a config each (0: 2)");
   submit->add_option("--corpus", s->corpus,
                      "Validation corpus under the server's --corpora-dir (default: the "
                      "SuperTransformer's own)");

@@ -144,8 +144,8 @@ std::pair<at::Tensor, at::Tensor> EndeMemory(const EncoderOutput& encoder, int a
   return {memory, mask};
 }
 
-at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
-                     const EncoderOutput& encoder, const ForwardOptions& opt) {
+at::Tensor DecodeHidden(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
+                        const EncoderOutput& encoder, const ForwardOptions& opt) {
   at::Tensor x = Embed(prev_tokens, w.decoder_embed, w.decoder_positions, w.padding_idx, opt);
   for (const DecoderLayerWeights& layer : w.decoder_layers) {
     at::Tensor a = SelfAttention(x, layer.self_attn, w.qkv_dim, at::Tensor(), true, opt);
@@ -160,7 +160,12 @@ at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_toke
 
     x = LayerNorm(x + Ffn(x, layer.ffn, opt), layer.final_norm);
   }
-  return at::linear(x, w.decoder_embed);
+  return x;
+}
+
+at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
+                     const EncoderOutput& encoder, const ForwardOptions& opt) {
+  return at::linear(DecodeHidden(w, prev_tokens, encoder, opt), w.decoder_embed);
 }
 
 DecodingKernels PackForDecoding(const SubTransformerWeights& w) {

@@ -55,7 +55,12 @@ std::pair<at::Tensor, at::Tensor> EndeMemory(const EncoderOutput& encoder, int a
 // REQUIRES: float32 CPU weights.
 DecodingKernels PackForDecoding(const SubTransformerWeights& w);
 
-// Teacher-forced decoding of every position (causal self-attention): logits [B, T, vocab].
+// Teacher-forced decoding of every position (causal self-attention): the decoder's output
+// [B, T, embed dim] before the output projection (the tied embedding `w.decoder_embed`).
+at::Tensor DecodeHidden(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
+                        const EncoderOutput& encoder, const ForwardOptions& options = {});
+
+// DecodeHidden projected onto the vocabulary: logits [B, T, vocab].
 at::Tensor DecodeAll(const SubTransformerWeights& w, const at::Tensor& prev_tokens,
                      const EncoderOutput& encoder, const ForwardOptions& options = {});
 

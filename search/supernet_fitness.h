@@ -1,7 +1,9 @@
 // SupernetFitness: HAT's fitness, the validation loss (label-smoothed, nats per target token) of
 // a SubTransformer with weights inherited from a trained SuperTransformer, on a fixed subset of
 // the validation split (the first `valid_sentences` pairs), without dropout. One SuperTransformer
-// is loaded per search and shared by every evaluation; intra-op threads use the cores.
+// is loaded per search and shared by `threads` evaluation threads, each evaluating one config at
+// a time on one core: small per-layer matrices use a core better this way than split across
+// intra-op threads, and a config's loss does not depend on how many threads there are.
 #ifndef HATFLEET_SEARCH_SUPERNET_FITNESS_H_
 #define HATFLEET_SEARCH_SUPERNET_FITNESS_H_
 
@@ -19,7 +21,7 @@ struct SupernetFitnessOptions {
   int valid_sentences = 500;  // the fixed subset (0: the whole split)
   int max_tokens = 4096;      // per validation batch
   double label_smoothing = 0.1;
-  int threads = 2;
+  int threads = 2;         // evaluation threads, one config each at a time
   std::string corpus_dir;  // empty: the corpus the checkpoint was trained on
 };
 
@@ -31,6 +33,8 @@ class SupernetFitness : public FitnessEvaluator {
       const std::string& checkpoint, const SupernetFitnessOptions& options);
   ~SupernetFitness() override;
 
+  // The losses of `configs`, in order, evaluated `threads` at a time. The first failing config
+  // (in order) decides the error.
   absl::StatusOr<std::vector<double>> Evaluate(
       const std::vector<SubTransformerConfig>& configs) override;
   // The checkpoint file's SHA-256 and the subset's settings.
@@ -44,9 +48,10 @@ class SupernetFitness : public FitnessEvaluator {
 
  private:
   struct Model;  // LibTorch's, kept out of this header
-  explicit SupernetFitness(std::unique_ptr<Model> model, std::string identity);
+  SupernetFitness(std::unique_ptr<Model> model, std::string identity, int threads);
   std::unique_ptr<Model> model_;
   std::string identity_;
+  int threads_;
 };
 
 }  // namespace hat

@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 namespace hat {
 namespace {
 
@@ -65,6 +67,33 @@ LossSums LabelSmoothedLoss(const at::Tensor& logits, const at::Tensor& target, d
   const variable_list out = LabelSmoothedCrossEntropy::apply(
       logits.reshape({-1, vocab}), target.reshape({-1}), epsilon, padding_idx);
   return LossSums{out[0], out[1]};
+}
+
+LossSums LabelSmoothedLossFromHidden(const at::Tensor& hidden, const at::Tensor& output_embedding,
+                                     const at::Tensor& target, double epsilon, int64_t padding_idx,
+                                     int64_t chunk_rows) {
+  const at::NoGradGuard no_grad;
+  const int64_t dim = hidden.size(-1);
+  const double vocab = static_cast<double>(output_embedding.size(0));
+  const at::Tensor flat_target = target.reshape({-1});
+  const at::Tensor rows = flat_target.ne(padding_idx).nonzero().squeeze(1);
+  const at::Tensor h = hidden.reshape({-1, dim}).index_select(0, rows);
+  const at::Tensor t = flat_target.index_select(0, rows);
+  const at::Tensor embedding = output_embedding.contiguous();
+
+  const at::Tensor target_logit = (h * embedding.index_select(0, t)).sum(1);
+  const at::Tensor logit_sum = at::mv(h, embedding.sum(0));
+  at::Tensor lse = at::empty({h.size(0)}, h.options());
+  for (int64_t begin = 0; begin < h.size(0); begin += chunk_rows) {
+    const int64_t n = std::min(chunk_rows, h.size(0) - begin);
+    at::Tensor logits = at::linear(h.narrow(0, begin, n), embedding);
+    const at::Tensor max = std::get<0>(logits.max(1, /*keepdim=*/true));
+    logits.sub_(max).exp_();
+    lse.narrow(0, begin, n).copy_(logits.sum(1).log_().add_(max.squeeze(1)));
+  }
+  const at::Tensor nll = (lse - target_logit).sum();
+  const at::Tensor smooth = (vocab * lse - logit_sum).sum();
+  return LossSums{(1.0 - epsilon) * nll + (epsilon / vocab) * smooth, nll};
 }
 
 }  // namespace hat

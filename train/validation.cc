@@ -47,8 +47,9 @@ absl::StatusOr<ValidationResult> ValidationLoss(const SuperTransformer& model,
     double loss = 0, nll = 0;
     for (const TrainingBatch& batch : set.batches) {
       const EncoderOutput encoded = Encode(w, batch.source);
-      const at::Tensor logits = DecodeAll(w, batch.prev_output, encoded);
-      const LossSums sums = LabelSmoothedLoss(logits, batch.target, label_smoothing, kPaddingIdx);
+      const at::Tensor hidden = DecodeHidden(w, batch.prev_output, encoded);
+      const LossSums sums = LabelSmoothedLossFromHidden(hidden, w.decoder_embed, batch.target,
+                                                        label_smoothing, kPaddingIdx);
       loss += sums.loss.item<double>();
       nll += sums.nll.item<double>();
     }

@@ -13,6 +13,7 @@
 #include "engine/super_transformer.h"
 #include "nmt/corpus_layout.h"
 #include "nmt/prepared_corpus.h"
+#include "search/supernet_fitness.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/toy_corpus.h"
@@ -86,6 +87,29 @@ TEST(LabelSmoothedLossTest, GradientEqualsAutogradOfTheDefinition) {
   EXPECT_NEAR(fast.nll.item<double>(), nll.sum().item<double>(), 1e-5);
   EXPECT_TRUE(fast_grad.allclose(reference_grad, 1e-5, 1e-6));
   EXPECT_TRUE(fast_grad[0][4].abs().sum().item<double>() == 0) << "padding gets no gradient";
+}
+
+TEST(LabelSmoothedLossTest, FromHiddenEqualsTheLossOfTheProjectedLogits) {
+  torch::manual_seed(6);
+  // A sliced embedding (as a SubTransformer's is) and logits large enough that a log-sum-exp
+  // without its maximum subtracted would overflow.
+  const at::Tensor embedding = torch::randn({11, 6}).narrow(1, 0, 4);
+  const at::Tensor hidden = 40 * torch::randn({3, 5, 4});
+  at::Tensor target = torch::randint(0, 11, {3, 5}, torch::kLong);
+  target.index_put_({0, 4}, 1);  // padding
+  target.index_put_({2, 3}, 1);
+  target.index_put_({2, 4}, 1);
+  const LossSums reference = LabelSmoothedLoss(at::linear(hidden, embedding), target, 0.1, 1);
+  ASSERT_TRUE(std::isfinite(reference.loss.item<double>()));
+  for (int64_t chunk : {1, 4, 5, 256}) {  // 12 non-padding rows: chunks that divide and do not
+    const LossSums fast = LabelSmoothedLossFromHidden(hidden, embedding, target, 0.1, 1, chunk);
+    EXPECT_NEAR(fast.loss.item<double>(), reference.loss.item<double>(),
+                1e-4 * std::abs(reference.loss.item<double>()))
+        << "chunk " << chunk;
+    EXPECT_NEAR(fast.nll.item<double>(), reference.nll.item<double>(),
+                1e-4 * std::abs(reference.nll.item<double>()))
+        << "chunk " << chunk;
+  }
 }
 
 TEST(CollateTest, PadsAndShiftsTheTargetForTeacherForcing) {
@@ -340,6 +364,30 @@ TEST_F(TrainerTest, ValidationLossIsDeterministicAndRefusesOutOfSpaceConfigs) {
   outside.encoder.embed_dim = 40;
   EXPECT_THAT(ValidationLoss(*model, outside, set, 0.1),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(TrainerTest, SearchFitnessIsTheSameWhateverTheNumberOfEvaluationThreads) {
+  options_.steps = 10;
+  ASSERT_OK(TrainTransformer(options_, corpus_).status());
+  const std::vector<SubTransformerConfig> configs = SampleConfigs(options_.space, 7, 3);
+  std::vector<std::vector<double>> losses;
+  for (int threads : {1, 3}) {
+    SupernetFitnessOptions fitness;
+    fitness.valid_sentences = 8;
+    fitness.threads = threads;
+    ASSERT_OK_AND_ASSIGN(auto evaluator, SupernetFitness::Load(options_.out_dir, fitness));
+    ASSERT_OK_AND_ASSIGN(losses.emplace_back(), evaluator->Evaluate(configs));
+    // The same config evaluated alone gets the same loss as among others.
+    ASSERT_OK_AND_ASSIGN(std::vector<double> alone, evaluator->Evaluate({configs[4]}));
+    EXPECT_EQ(alone[0], losses.back()[4]);
+    // A config outside the space fails the call, whichever thread took it.
+    std::vector<SubTransformerConfig> with_bad = configs;
+    with_bad[5].encoder.embed_dim = 40;
+    EXPECT_THAT(evaluator->Evaluate(with_bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  ASSERT_EQ(losses[0].size(), configs.size());
+  EXPECT_EQ(losses[0], losses[1]);        // bit for bit
+  EXPECT_NE(losses[0][0], losses[0][1]);  // different configs, different losses
 }
 
 class OverfitTest : public TrainerTest {
