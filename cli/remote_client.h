@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "hat/v1/artifact.pb.h"
@@ -28,6 +29,7 @@ struct RemoteOptions {
   std::string device_class;
   std::string space;
   int samples = 0;
+  std::vector<std::string> config_files;  // latency-dataset: measure these configs
   uint64_t seed = 1;
   std::string protocol = "default";
   int runs = 0;

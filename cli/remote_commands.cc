@@ -17,6 +17,7 @@
 #include "cli/cli_output.h"
 #include "cli/remote_client.h"
 #include "common/builtin_spaces.h"
+#include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
 #include "common/proto_conversions.h"
@@ -110,6 +111,17 @@ absl::Status Submit(const RemoteOptions& o) {
     ToProto(space, spec->mutable_design_space());
   }
   spec->set_device_class(o.device_class);
+  if ((o.samples > 0) == !o.config_files.empty()) {
+    return absl::InvalidArgumentError(
+        "give --samples N (sampled configs) or --config FILE (these configs), not both");
+  }
+  if (!o.config_files.empty()) {
+    HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
+    for (const std::string& file : o.config_files) {
+      HAT_ASSIGN_OR_RETURN(SubTransformerConfig config, LoadConfigInSpace(file, space));
+      ToProto(config, spec->add_configs());
+    }
+  }
   spec->set_num_configs(o.samples);
   spec->set_seed(o.seed);
   spec->set_repeats(o.repeats);  // the server checks the range and the strategy
@@ -337,12 +349,16 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
   CLI::App* submit = jobs->add_subcommand("submit", "Submit a job");
   submit->require_subcommand(1);
   CLI::App* dataset_job = submit->add_subcommand(
-      "latency-dataset", "Measure sampled SubTransformers on a device class; prints the job id");
+      "latency-dataset",
+      "Measure sampled or given SubTransformers on a device class; prints the job id");
   AddConnectionFlags(dataset_job, o.get());
   dataset_job->add_option("--space", o->space, "Design space (built-in name or file)")->required();
   dataset_job->add_option("--device-class", o->device_class, "Device class to measure on")
       ->required();
-  dataset_job->add_option("--samples", o->samples, "Number of configs")->required();
+  dataset_job->add_option("--samples", o->samples, "Number of sampled configs");
+  dataset_job->add_option("--config", o->config_files,
+                          "Measure this config (HAT YAML or hatfleet JSON; repeatable) instead "
+                          "of sampled ones");
   dataset_job->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   dataset_job->add_option("--protocol", o->protocol, "default or hat")->capture_default_str();
   dataset_job

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/cli_output.h"
 #include "cli/interrupt.h"
+#include "cli/pareto_plot.h"
 #include "cli/remote_client.h"
 #include "common/config_io.h"
 #include "common/file_util.h"
@@ -266,7 +267,21 @@ struct SearchSubmitFlags {
   int threads = 0;
   std::string corpus;
   bool no_remeasure = false;
+  std::vector<std::string> references;  // [NAME=]FILE
+  int remeasure_repeats = 0;
 };
+
+// `[NAME=]FILE`: a reference config, named by NAME or else by the file's stem.
+absl::StatusOr<v1::NamedConfig> LoadReference(const std::string& text) {
+  const size_t eq = text.find('=');
+  const std::string file = eq == std::string::npos ? text : text.substr(eq + 1);
+  v1::NamedConfig named;
+  named.set_name(eq == std::string::npos ? std::filesystem::path(file).stem().string()
+                                         : text.substr(0, eq));
+  HAT_ASSIGN_OR_RETURN(ParsedConfig parsed, LoadSubTransformerConfigFile(file));
+  ToProto(parsed.config, named.mutable_config());
+  return named;
+}
 
 absl::Status SubmitSearch(const SearchSubmitFlags& f) {
   v1::SubmitJobRequest req;
@@ -291,6 +306,10 @@ absl::Status SubmitSearch(const SearchSubmitFlags& f) {
   spec->set_threads(f.threads);
   spec->set_corpus(f.corpus);
   spec->set_remeasure_winners(!f.no_remeasure);
+  spec->set_remeasure_repeats(f.remeasure_repeats);
+  for (const std::string& text : f.references) {
+    HAT_ASSIGN_OR_RETURN(*spec->add_references(), LoadReference(text));
+  }
   return SubmitAndPrint(f.remote, std::move(req));
 }
 
@@ -312,20 +331,26 @@ absl::Status SearchResult(const RemoteOptions& o) {
     std::cout << ToJson(job.result()) << "\n";
     return absl::OkStatus();
   }
-  std::cout << absl::StrFormat("%-3s %-5s %10s %12s  %s\n", "#", "front", "valid loss", "params",
+  std::cout << absl::StrFormat("%-18s %-5s %10s %12s  %s\n", "#", "front", "valid loss", "params",
                                "per device: limit, predicted, measured (ms)");
-  for (int i = 0; i < job.result().pareto_size(); ++i) {
-    const v1::ParetoPoint& p = job.result().pareto(i);
+  auto print = [](const std::string& label, const v1::ParetoPoint& p) {
     std::string devices;
     for (const v1::ConstraintLatency& l : p.latencies()) {
       absl::StrAppendFormat(
-          &devices, "%s%s <=%.4g: %.2f, %s", devices.empty() ? "" : "; ", l.device_class(),
-          l.limit_ms(), l.predicted_ms(),
+          &devices, "%s%s %s: %.2f, %s", devices.empty() ? "" : "; ", l.device_class(),
+          l.limit_ms() > 0 ? absl::StrFormat("<=%.4g", l.limit_ms()) : std::string("no limit"),
+          l.predicted_ms(),
           l.measured_ms() > 0 ? absl::StrFormat("%.2f", l.measured_ms()) : std::string("-"));
     }
-    std::cout << absl::StrFormat("%-3d %-5s %10.4f %12.0f  %s%s\n", i, p.on_front() ? "yes" : "",
-                                 p.valid_loss(), p.params(), devices,
+    std::cout << absl::StrFormat("%-18s %-5s %10.4f %12.0f  %s%s\n", label,
+                                 p.on_front() ? "yes" : "", p.valid_loss(), p.params(), devices,
                                  p.breaks_limit() ? "  BREAKS ITS LIMIT when measured" : "");
+  };
+  for (int i = 0; i < job.result().pareto_size(); ++i) {
+    print(absl::StrCat(i), job.result().pareto(i));
+  }
+  for (const v1::ParetoPoint& p : job.result().references()) {
+    print(absl::StrCat("ref ", p.name()).substr(0, 18), p);
   }
   std::cout << absl::StrFormat("%d configs evaluated, %d answered by the cache%s\n",
                                job.result().evaluations(), job.result().cache_hits(),
@@ -354,6 +379,12 @@ absl::Status SearchExport(const RemoteOptions& o) {
     return absl::FailedPreconditionError(
         absl::StrCat(o.job_id, ": its result has no standalone SubTransformers to export"));
   }
+  // The front as a table and a picture.
+  const std::string csv = absl::StrCat(o.out, "/pareto.csv"),
+                    svg = absl::StrCat(o.out, "/pareto.svg");
+  HAT_RETURN_IF_ERROR(WriteFileAtomically(csv, ParetoCsv(job.result())));
+  HAT_RETURN_IF_ERROR(WriteFileAtomically(
+      svg, ParetoSvg(job.result(), absl::StrCat("search ", o.job_id, ": winners and references"))));
   nlohmann::json files = nlohmann::json::array();
   for (int i = 0; i < job.result().pareto_size(); ++i) {
     HAT_ASSIGN_OR_RETURN(SubTransformerConfig config,
@@ -372,8 +403,9 @@ absl::Status SearchExport(const RemoteOptions& o) {
                      {"weights_sha256", weights.sha256()}});
   }
   if (o.json) {
-    PrintJson({{"job_id", o.job_id}, {"winners", files}});
+    PrintJson({{"job_id", o.job_id}, {"winners", files}, {"pareto_csv", csv}, {"pareto_svg", svg}});
   } else {
+    std::cout << "Pareto front: " << csv << ", " << svg << "\n";
     for (const nlohmann::json& f : files) {
       std::cout << absl::StrFormat("winner %d (valid loss %.4f): %s, %s, %s\n",
                                    f["winner"].get<int>(), f["valid_loss"].get<double>(),
@@ -468,6 +500,11 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
                      "SuperTransformer's own)");
   submit->add_flag("--no-remeasure", s->no_remeasure,
                    "Do not re-measure the winners on the constrained device classes");
+  submit->add_option("--remeasure-repeats", s->remeasure_repeats,
+                     "Measurements per config when re-measuring; the median is reported (0: 3)");
+  submit->add_option("--reference", s->references,
+                     "[NAME=]FILE: a hand-designed SubTransformer (HAT YAML or JSON) scored, "
+                     "predicted and re-measured with the winners, for comparison (repeatable)");
   submit->add_option("--idempotency-key", s->remote.idempotency_key,
                      "Resubmitting with the same key returns the same job");
   submit->callback([s, exit_code] { *exit_code = ReportError(SubmitSearch(*s)); });

@@ -154,6 +154,28 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSearchJob(const v1::SubmitJobRequest&
   }
   absl::StatusOr<std::vector<SweepPoint>> sweep = ExpandSweep(constraints);
   if (!sweep.ok()) return Annotate(sweep.status(), "search.constraints");
+  // References: their shape now; their membership in the space when the job has loaded the
+  // SuperTransformer (a built-in space can be checked now).
+  constexpr int kMaxReferences = 16;
+  if (spec.references_size() > kMaxReferences) {
+    return absl::InvalidArgumentError(absl::StrCat("search.references: ", spec.references_size(),
+                                                   " configs, at most ", kMaxReferences));
+  }
+  const absl::StatusOr<DesignSpace> builtin = BuiltinSpace(artifact->first.space_name());
+  for (int i = 0; i < spec.references_size(); ++i) {
+    const v1::NamedConfig& r = spec.references(i);
+    const std::string field = absl::StrCat("search.references[", i, "]");
+    HAT_RETURN_IF_ERROR(CheckName(field + ".name", r.name(), false));
+    absl::StatusOr<SubTransformerConfig> config = FromProto(r.config());
+    if (!config.ok()) return Annotate(config.status(), field);
+    if (builtin.ok()) HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(*config, *builtin), field));
+  }
+  if (spec.remeasure_repeats() < 0 || spec.remeasure_repeats() > kMaxMeasurementRepeats) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("search.remeasure_repeats=", spec.remeasure_repeats(), ": must be in [0, ",
+                     kMaxMeasurementRepeats, "] (0: 3)"));
+  }
+  if (spec.remeasure_repeats() == 0) spec.set_remeasure_repeats(3);
   // HAT's settings where none is given; what is stored says what runs.
   if (spec.iterations() == 0) spec.set_iterations(30);
   if (spec.population() == 0 && spec.parents() == 0 && spec.mutations() == 0 &&

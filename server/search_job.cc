@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +14,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "search/evolution.h"
+#include "search/fitness_cache.h"
 #include "search/predictor_latency.h"
 #include "search/supernet_fitness.h"
 #include "search/sweep.h"
@@ -90,13 +92,14 @@ std::string LatencyText(const std::vector<double>& ms) {
   return out;
 }
 
-// Measures `winners` on every constrained device class (one child latency-dataset job per class,
-// idempotent across restarts) and fills in the measured latencies; NOT_FOUND-free: a winner a
-// class could not measure keeps 0.
+// Measures `configs` (the winners and the references) on every constrained device class: one
+// child latency-dataset job per class, `repeats` passes in shuffled orders, submitted once even
+// across restarts. Fills in each point's measured latency per class (the median of its
+// measurements); a config a class could not measure keeps 0.
 absl::Status Remeasure(JobContext& context, const DesignSpace& space,
-                       const std::vector<std::string>& classes,
-                       const std::vector<SubTransformerConfig>& winners,
-                       std::vector<v1::ParetoPoint>& points, v1::JobResult& result) {
+                       const std::vector<std::string>& classes, int repeats,
+                       const std::vector<SubTransformerConfig>& configs,
+                       const std::vector<v1::ParetoPoint*>& points, v1::JobResult& result) {
   Coordinator& c = context.coordinator();
   std::vector<std::string> children;
   for (const std::string& device_class : classes) {
@@ -105,7 +108,8 @@ absl::Status Remeasure(JobContext& context, const DesignSpace& space,
     v1::LatencyDatasetJobSpec* spec = req.mutable_spec()->mutable_latency_dataset();
     ToProto(space, spec->mutable_design_space());
     spec->set_device_class(device_class);
-    for (const SubTransformerConfig& w : winners) ToProto(w, spec->add_configs());
+    spec->set_repeats(repeats);
+    for (const SubTransformerConfig& config : configs) ToProto(config, spec->add_configs());
     req.mutable_spec()->set_description(
         absl::StrCat("re-measuring the winners of search ", context.job_id()));
     HAT_ASSIGN_OR_RETURN(v1::Job child, c.SubmitJob(req));
@@ -124,29 +128,50 @@ absl::Status Remeasure(JobContext& context, const DesignSpace& space,
       const v1::Job& child = change.first;
       HAT_RETURN_IF_ERROR(context.ReportProgress(
           context.job().progress().total(), context.job().progress().total(),
-          absl::StrFormat("re-measuring %s on %s: %d/%d (job %s)",
-                          winners.size() == 1 ? std::string("the winner")
-                                              : absl::StrCat(winners.size(), " winners"),
-                          classes[k], child.progress().done(), child.progress().total(),
+          absl::StrFormat("re-measuring %d configs x %d on %s: %d/%d (job %s)", configs.size(),
+                          repeats, classes[k], child.progress().done(), child.progress().total(),
                           child.job_id())));
       if (IsTerminal(child.state())) break;
     }
     HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows, c.Measurements(classes[k]));
-    std::map<uint64_t, double> measured;
+    std::map<uint64_t, std::vector<double>> measured;
     for (const v1::MeasurementResult& r : rows) {
-      if (r.job_id() == children[k]) measured[r.config_id()] = r.total_ms();
+      if (r.job_id() == children[k]) measured[r.config_id()].push_back(r.total_ms());
     }
-    for (v1::ParetoPoint& p : points) {
-      auto it = measured.find(p.config().config_id());
+    for (v1::ParetoPoint* p : points) {
+      auto it = measured.find(p->config().config_id());
       if (it == measured.end()) continue;
-      for (v1::ConstraintLatency& l : *p.mutable_latencies()) {
+      std::vector<double>& ms = it->second;
+      std::sort(ms.begin(), ms.end());
+      const double median =
+          ms.size() % 2 == 1 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+      for (v1::ConstraintLatency& l : *p->mutable_latencies()) {
         if (l.device_class() != classes[k]) continue;
-        l.set_measured_ms(it->second);
-        if (it->second > l.limit_ms()) p.set_breaks_limit(true);
+        l.set_measured_ms(median);
+        if (l.limit_ms() > 0 && median > l.limit_ms()) p->set_breaks_limit(true);
       }
     }
   }
   return absl::OkStatus();
+}
+
+// A scored config as a point of the result: fitness, latencies per constrained class, parameters.
+absl::StatusOr<v1::ParetoPoint> MakePoint(const ScoredConfig& scored, const DesignSpace& space,
+                                          const std::vector<std::pair<std::string, double>>& limits,
+                                          size_t axis) {
+  v1::ParetoPoint p;
+  ToProto(scored.config, p.mutable_config());
+  p.set_valid_loss(scored.loss);
+  p.set_predicted_latency_ms(scored.latency_ms[axis]);
+  HAT_ASSIGN_OR_RETURN(ModelCost cost, EstimateCost(scored.config, space));
+  p.set_params(static_cast<double>(cost.params));
+  for (size_t i = 0; i < limits.size(); ++i) {
+    v1::ConstraintLatency* l = p.add_latencies();
+    l->set_device_class(limits[i].first);
+    l->set_limit_ms(limits[i].second);
+    l->set_predicted_ms(scored.latency_ms[i]);
+  }
+  return p;
 }
 
 }  // namespace
@@ -226,39 +251,76 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
   // The result: one point per limit, the front marked.
   ServerJobOutput output;
   v1::JobResult& result = output.result;
-  result.set_evaluations(saved.evaluations);
-  result.set_cache_hits(saved.cache_hits);
   std::vector<v1::ParetoPoint> points;
   std::vector<SubTransformerConfig> winners;
   std::vector<FrontPoint> front_input;
   for (size_t r = 0; r < saved.winners.size(); ++r) {
     const ScoredConfig& scored = saved.winners[r];
-    const SubTransformerConfig& winner = scored.config;
-    winners.push_back(winner);
-    v1::ParetoPoint p;
-    ToProto(winner, p.mutable_config());
-    p.set_valid_loss(scored.loss);
-    p.set_predicted_latency_ms(scored.latency_ms[axis]);
-    HAT_ASSIGN_OR_RETURN(ModelCost cost, EstimateCost(winner, space));
-    p.set_params(static_cast<double>(cost.params));
-    for (size_t i = 0; i < sweep[r].size(); ++i) {
-      v1::ConstraintLatency* l = p.add_latencies();
-      l->set_device_class(sweep[r][i].first);
-      l->set_limit_ms(sweep[r][i].second);
-      l->set_predicted_ms(scored.latency_ms[i]);
-    }
+    winners.push_back(scored.config);
+    HAT_ASSIGN_OR_RETURN(v1::ParetoPoint p, MakePoint(scored, space, sweep[r], axis));
     points.push_back(std::move(p));
     front_input.push_back({static_cast<int>(r), scored.loss, scored.latency_ms[axis]});
   }
   for (const FrontPoint& f : ParetoFront(front_input)) points[f.index].set_on_front(true);
+
+  // The references, scored the same way (fitness through the same cache), without a limit.
+  std::vector<std::pair<std::string, double>> unlimited;
+  for (const ConstraintSpec& s : specs) unlimited.push_back({s.device_class, 0});
+  std::vector<ScoredConfig> references(spec.references_size());
+  std::vector<SubTransformerConfig> reference_configs;
+  for (int i = 0; i < spec.references_size(); ++i) {
+    const std::string field =
+        absl::StrCat("search.references[", i, "] (", spec.references(i).name(), ")");
+    absl::StatusOr<SubTransformerConfig> config = FromProto(spec.references(i).config());
+    if (!config.ok()) return Annotate(config.status(), field);
+    HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(*config, space), field));
+    references[i].config = *config;
+    reference_configs.push_back(*std::move(config));
+  }
+  if (!references.empty()) {
+    CachedFitness cached(fitness.get(), &cache);
+    HAT_ASSIGN_OR_RETURN(std::vector<double> losses, cached.Evaluate(reference_configs));
+    saved.evaluations += cached.evaluations();
+    saved.cache_hits += cached.cache_hits();
+    for (const ConstraintSpec& s : specs) {
+      HAT_ASSIGN_OR_RETURN(std::vector<double> ms,
+                           models.at(s.device_class)->PredictMs(reference_configs));
+      for (size_t i = 0; i < references.size(); ++i) references[i].latency_ms.push_back(ms[i]);
+    }
+    for (size_t i = 0; i < references.size(); ++i) references[i].loss = losses[i];
+  }
+  std::vector<v1::ParetoPoint> reference_points;
+  for (size_t i = 0; i < references.size(); ++i) {
+    HAT_ASSIGN_OR_RETURN(v1::ParetoPoint p, MakePoint(references[i], space, unlimited, axis));
+    p.set_name(spec.references(static_cast<int>(i)).name());
+    reference_points.push_back(std::move(p));
+  }
+  result.set_evaluations(saved.evaluations);
+  result.set_cache_hits(saved.cache_hits);
+
   if (spec.remeasure_winners()) {
     std::vector<std::string> classes;
     for (const ConstraintSpec& s : specs) classes.push_back(s.device_class);
-    HAT_RETURN_IF_ERROR(Remeasure(context, space, classes, winners, points, result));
-    for (v1::ParetoPoint& p : points) {
-      for (const v1::ConstraintLatency& l : p.latencies()) {
+    // Each distinct config once per pass, winners and references together.
+    std::vector<SubTransformerConfig> configs;
+    std::vector<v1::ParetoPoint*> all;
+    std::set<uint64_t> seen;
+    for (size_t i = 0; i < points.size(); ++i) {
+      all.push_back(&points[i]);
+      if (seen.insert(points[i].config().config_id()).second) configs.push_back(winners[i]);
+    }
+    for (size_t i = 0; i < reference_points.size(); ++i) {
+      all.push_back(&reference_points[i]);
+      if (seen.insert(reference_points[i].config().config_id()).second) {
+        configs.push_back(reference_configs[i]);
+      }
+    }
+    const int repeats = spec.remeasure_repeats() > 0 ? spec.remeasure_repeats() : 3;
+    HAT_RETURN_IF_ERROR(Remeasure(context, space, classes, repeats, configs, all, result));
+    for (v1::ParetoPoint* p : all) {
+      for (const v1::ConstraintLatency& l : p->latencies()) {
         if (l.device_class() == specs[axis].device_class)
-          p.set_measured_latency_ms(l.measured_ms());
+          p->set_measured_latency_ms(l.measured_ms());
       }
     }
   }
@@ -279,6 +341,7 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
     output.artifacts.push_back(std::move(file));
   }
   for (v1::ParetoPoint& p : points) *result.add_pareto() = std::move(p);
+  for (v1::ParetoPoint& p : reference_points) *result.add_references() = std::move(p);
   return output;
 }
 

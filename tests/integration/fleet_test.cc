@@ -19,6 +19,7 @@
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_paths.h"
 
 namespace hat {
 namespace {
@@ -426,6 +427,13 @@ TEST_F(FleetTest, EmbeddedDefaultRunsAJobThroughHatctl) {
   auto [full_code, full] = hatctl("dataset export --device-class here --format full", "full.log");
   EXPECT_EQ(full_code, 0) << full;
   EXPECT_EQ(std::count(full.begin(), full.end(), '\n'), 3) << "one line per measurement";
+  // Sampled or given configs, one of the two.
+  auto [both_code, both] =
+      hatctl("jobs submit latency-dataset --space tiny --device-class here --samples 3 --config " +
+                 hat::testing::SourcePath("data/configs/transformer-tiny.yml"),
+             "both.log");
+  EXPECT_NE(both_code, 0);
+  EXPECT_THAT(both, HasSubstr("give --samples N (sampled configs) or --config FILE"));
   auto [agents_code, agents] = hatctl("agents list --json", "agents.log");
   EXPECT_EQ(agents_code, 0);
   EXPECT_THAT(agents, HasSubstr("\"device_class\": \"here\""));

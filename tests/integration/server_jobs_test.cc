@@ -7,22 +7,27 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_paths.h"
 #include "tests/support/toy_corpus.h"
 
 namespace hat {
 namespace {
 
 using ::hat::testing::ReadAll;
+using ::hat::testing::SourcePath;
 using ::hat::testing::Subprocess;
 using ::hat::testing::WaitFor;
 using ::testing::HasSubstr;
@@ -256,10 +261,12 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("artifact 'art-000099' does not exist"));
 
+  const std::string tiny = SourcePath("data/configs/transformer-tiny.yml");
   const std::string search_flags = "jobs submit search --supernet " + artifact +
                                    " --constraint here:100000 --iterations 10 --population 20"
                                    " --parents 6 --mutations 7 --crossovers 7 --valid-sentences 8"
-                                   " --threads 1 --seed 4";
+                                   " --threads 1 --seed 4 --reference tiny-ref=" +
+                                   tiny;
   r = Hatctl(search_flags, true);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string interrupted(absl::StripAsciiWhitespace(r.output));
@@ -297,6 +304,31 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   r = Hatctl("search result " + interrupted);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("here <=1e+05"));
+  EXPECT_THAT(r.output, HasSubstr("ref tiny-ref"));
+
+  // The reference: scored and re-measured in the same job as the winner, three times each
+  // (pass by pass), its measured latency the median of its three.
+  ASSERT_EQ(a["references"].size(), 1u) << a.dump();
+  const nlohmann::json& ref = a["references"][0];
+  EXPECT_EQ(ref.value("name", ""), "tiny-ref");
+  EXPECT_EQ(ref["latencies"][0].value("limit_ms", 0.0), 0);  // no limit
+  r = Hatctl("jobs export " + a.value("remeasure_job_id", "") + " --format full", true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, std::vector<double>> by_config;
+  for (absl::string_view line : absl::StrSplit(r.output, '\n', absl::SkipEmpty())) {
+    const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(row.is_object()) << line;
+    by_config[row.value("canonical_key", "")].push_back(row.value("total_ms", 0.0));
+  }
+  const std::string winner_key = a["pareto"][0]["config"].value("canonical_key", "");
+  const std::string ref_key = ref["config"].value("canonical_key", "");
+  ASSERT_EQ(by_config.size(), winner_key == ref_key ? 1u : 2u);
+  for (auto& [key, ms] : by_config) {
+    ASSERT_EQ(ms.size(), 3u) << key;
+    std::sort(ms.begin(), ms.end());
+  }
+  EXPECT_EQ(ref["latencies"][0].value("measured_ms", 0.0), by_config[ref_key][1]);
+  EXPECT_EQ(latency.value("measured_ms", 0.0), by_config[winner_key][1]);
 
   // Exported winners load where a user takes them: evaluation with inherited weights (the same
   // loss as the search's), measurement, and the standalone weights file.
@@ -319,6 +351,19 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_NEAR(nlohmann::json::parse(eval.output, nullptr, false).value("valid_loss", 0.0),
               a["pareto"][0]["valid_loss"].get<double>(), 1e-4);
+  eval = Local("subnet eval --supernet " + dir_.File("super.pt") + " --config " + tiny +
+                   " --valid-sentences 8 --threads 1 --json",
+               true);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NEAR(nlohmann::json::parse(eval.output, nullptr, false).value("valid_loss", 0.0),
+              ref["valid_loss"].get<double>(), 1e-4);
+  // The front as CSV (a row per winner and reference) and as a picture of both.
+  const std::string csv = ReadAll(exported.value("pareto_csv", ""));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+  EXPECT_THAT(csv, HasSubstr("reference,tiny-ref,"));
+  const std::string svg = ReadAll(exported.value("pareto_svg", ""));
+  EXPECT_THAT(svg, HasSubstr("class=\"measured\""));
+  EXPECT_THAT(svg, HasSubstr("class=\"reference\""));
   CommandRun measured = Local("measure --config " + yml + " --space tiny --protocol hat --json");
   EXPECT_EQ(measured.exit_code, 0) << measured.output;
 }
