@@ -76,7 +76,7 @@ std::string ParetoCsv(const v1::JobResult& result) {
 }
 
 std::string ParetoSvg(const v1::JobResult& result, const std::string& title) {
-  constexpr double kWidth = 640, kHeight = 420, kLeft = 70, kRight = 20, kTop = 40, kBottom = 50;
+  constexpr double kWidth = 820, kHeight = 420, kLeft = 70, kRight = 200, kTop = 40, kBottom = 50;
   // The data range over every latency shown (predicted and measured) and every loss.
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
   auto include = [&](const v1::ParetoPoint& p) {
@@ -93,6 +93,18 @@ std::string ParetoSvg(const v1::JobResult& result, const std::string& title) {
   std::string device;
   if (result.pareto_size() > 0 && result.pareto(0).latencies_size() > 0) {
     device = result.pareto(0).latencies(0).device_class();
+  }
+  // The limits on that device class, drawn as vertical lines.
+  std::vector<double> limits;
+  for (const v1::ParetoPoint& p : result.pareto()) {
+    for (const v1::ConstraintLatency& l : p.latencies()) {
+      if (l.device_class() == device && l.limit_ms() > 0 &&
+          std::find(limits.begin(), limits.end(), l.limit_ms()) == limits.end()) {
+        limits.push_back(l.limit_ms());
+        x_lo = std::min(x_lo, l.limit_ms());
+        x_hi = std::max(x_hi, l.limit_ms());
+      }
+    }
   }
   if (!(x_lo <= x_hi)) x_lo = 0, x_hi = 1;
   if (!(y_lo <= y_hi)) y_lo = 0, y_hi = 1;
@@ -140,6 +152,14 @@ std::string ParetoSvg(const v1::JobResult& result, const std::string& title) {
                         "text-anchor=\"middle\">validation loss (inherited weights)</text>\n",
                         (kLeft + kWidth - kRight) / 2, kHeight - 12, Escape(device),
                         (kTop + kHeight - kBottom) / 2);
+  for (double limit : limits) {
+    absl::StrAppendFormat(&svg,
+                          "<line class=\"limit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                          "stroke=\"#999\" stroke-dasharray=\"6 4\"/><text x=\"%.1f\" y=\"%.1f\" "
+                          "fill=\"#666\" font-size=\"11\">limit %g</text>\n",
+                          sx(limit), kTop, sx(limit), kHeight - kBottom, sx(limit) + 3, kTop + 10,
+                          limit);
+  }
   // Winners: predicted (hollow) to measured (filled).
   for (const v1::ParetoPoint& p : result.pareto()) {
     const double y = sy(p.valid_loss()), xp = sx(p.predicted_latency_ms());
@@ -162,14 +182,14 @@ std::string ParetoSvg(const v1::JobResult& result, const std::string& title) {
     const double y = sy(p.valid_loss());
     const double x =
         sx(p.measured_latency_ms() > 0 ? p.measured_latency_ms() : p.predicted_latency_ms());
-    absl::StrAppendFormat(
-        &svg,
-        "<rect class=\"reference\" x=\"%.1f\" y=\"%.1f\" width=\"10\" "
-        "height=\"10\" fill=\"#ff7f0e\"/>\n<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-        x - 5, y - 5, x + 8, y - 8, Escape(p.name()));
+    absl::StrAppendFormat(&svg,
+                          "<rect class=\"reference\" x=\"%.1f\" y=\"%.1f\" width=\"10\" "
+                          "height=\"10\" fill=\"#ff7f0e\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
+                          "text-anchor=\"end\">%s</text>\n",
+                          x - 5, y - 5, x - 8, y - 8, Escape(p.name()));
   }
-  // Legend.
-  const double lx = kWidth - kRight - 200, ly = kTop + 8;
+  // Legend, right of the plot.
+  const double lx = kWidth - kRight + 20, ly = kTop + 8;
   absl::StrAppendFormat(
       &svg,
       "<g font-size=\"11\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"white\" "
@@ -177,8 +197,11 @@ std::string ParetoSvg(const v1::JobResult& result, const std::string& title) {
       "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">winner, predicted latency</text>\n"
       "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#1f77b4\"/><text x=\"%.1f\" y=\"%.1f\">"
       "winner, measured latency</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
-      "fill=\"#ff7f0e\"/><text x=\"%.1f\" y=\"%.1f\">reference (measured)</text></g>\n",
-      lx, ly, lx + 10, ly + 4, lx, ly + 16, lx + 10, ly + 20, lx - 5, ly + 27, lx + 10, ly + 36);
+      "fill=\"#ff7f0e\"/><text x=\"%.1f\" y=\"%.1f\">reference (measured)</text>\n"
+      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+      "stroke-dasharray=\"6 4\"/><text x=\"%.1f\" y=\"%.1f\">latency limit</text></g>\n",
+      lx, ly, lx + 10, ly + 4, lx, ly + 16, lx + 10, ly + 20, lx - 5, ly + 27, lx + 10, ly + 36,
+      lx - 5, ly + 48, lx + 5, ly + 48, lx + 10, ly + 52);
   svg += "</svg>\n";
   return svg;
 }

@@ -179,14 +179,23 @@ absl::Status PredictorList(const RemoteOptions& o) {
     std::cout << ToJson(resp) << "\n";
     return absl::OkStatus();
   }
-  std::cout << absl::StrFormat("%-14s %7s %-12s %-12s %6s %10s %8s %7s\n", "device_class",
-                               "version", "model", "job", "rows", "rmse_ms", "mape_%", "tau");
+  // The accuracy columns are on the held-out test rows; their count says how much they mean.
+  std::cout << absl::StrFormat("%-14s %7s %-12s %-12s %6s %6s %10s %8s %7s\n", "device_class",
+                               "version", "model", "job", "rows", "test", "rmse_ms", "mape_%",
+                               "tau");
+  bool few = false;
   for (const v1::StoredPredictor& p : resp.predictors()) {
     const v1::PredictorAccuracy& a = p.predictor().accuracy();
-    std::cout << absl::StrFormat("%-14s %7d %-12s %-12s %6d %10.2f %8.2f %7.3f\n", p.device_class(),
-                                 p.version(), PredictorModelName(p.predictor().model()), p.job_id(),
-                                 p.measurements(), a.test_rmse_ms(), a.test_mape_pct(),
-                                 a.test_kendall_tau());
+    few = few || a.test_rows() < 20;
+    std::cout << absl::StrFormat("%-14s %7d %-12s %-12s %6d %6d %10.2f %8.2f %7.3f\n",
+                                 p.device_class(), p.version(),
+                                 PredictorModelName(p.predictor().model()), p.job_id(),
+                                 p.measurements(), a.test_rows(), a.test_rmse_ms(),
+                                 a.test_mape_pct(), a.test_kendall_tau());
+  }
+  if (few) {
+    std::cout << "(rmse, mape and tau are measured on the `test` rows held out of the fit; with "
+                 "fewer than 20 they are rough)\n";
   }
   return absl::OkStatus();
 }

@@ -331,8 +331,8 @@ absl::Status SearchResult(const RemoteOptions& o) {
     std::cout << ToJson(job.result()) << "\n";
     return absl::OkStatus();
   }
-  std::cout << absl::StrFormat("%-18s %-5s %10s %12s  %s\n", "#", "front", "valid loss", "params",
-                               "per device: limit, predicted, measured (ms)");
+  std::cout << absl::StrFormat("%-20s %-5s %10s %12s  %s\n", "model", "front", "valid loss",
+                               "params", "per device: limit, predicted, measured (ms)");
   auto print = [](const std::string& label, const v1::ParetoPoint& p) {
     std::string devices;
     for (const v1::ConstraintLatency& l : p.latencies()) {
@@ -342,15 +342,15 @@ absl::Status SearchResult(const RemoteOptions& o) {
           l.predicted_ms(),
           l.measured_ms() > 0 ? absl::StrFormat("%.2f", l.measured_ms()) : std::string("-"));
     }
-    std::cout << absl::StrFormat("%-18s %-5s %10.4f %12.0f  %s%s\n", label,
+    std::cout << absl::StrFormat("%-20s %-5s %10.4f %12.0f  %s%s\n", label,
                                  p.on_front() ? "yes" : "", p.valid_loss(), p.params(), devices,
                                  p.breaks_limit() ? "  BREAKS ITS LIMIT when measured" : "");
   };
   for (int i = 0; i < job.result().pareto_size(); ++i) {
-    print(absl::StrCat(i), job.result().pareto(i));
+    print(absl::StrCat("winner ", i), job.result().pareto(i));
   }
   for (const v1::ParetoPoint& p : job.result().references()) {
-    print(absl::StrCat("ref ", p.name()).substr(0, 18), p);
+    print(p.name().substr(0, 20), p);
   }
   std::cout << absl::StrFormat("%d configs evaluated, %d answered by the cache%s\n",
                                job.result().evaluations(), job.result().cache_hits(),

@@ -1,70 +1,183 @@
 #!/usr/bin/env bash
-# deploy/quickstart.sh: set the machine up, then run hatfleet's main flow on the embedded
-# default: a local hat-server with an in-process agent for this machine (a fleet of one).
+# deploy/quickstart.sh [--full]: HAT's whole pipeline on this machine, from one command. A
+# hat-server with a local agent for this machine's CPU (a fleet of one, device class local-cpu),
+# driven over its API with hatctl as a user would drive it, on the `tiny` design space and
+# Multi30k en-de (shipped in data/):
 #
-#  1. inspect the design space (HAT's WMT'14 en-de space0) and one of HAT's published configs;
-#  2. start hat-server --local-agent on a fresh data directory;
-#  3. submit a latency-dataset job (SAMPLES configs, default 12), watch it to the end;
-#  4. export the dataset as HAT's CSV, list the fleet;
-#  5. train a latency predictor on it (a predictor-training job), download it, and predict the
-#     latency of HAT's published Xeon SubTransformer here;
-#  6. the same predictor fitted locally on HAT's own Xeon dataset (2,000 configs), with its
-#     test accuracy; stop the server cleanly.
-# Environment: SAMPLES, HAT_WORK_DIR (default: a new temporary directory), BUILD_DIR.
+#  0. set-up and build (deploy/setup.sh; skipped with HAT_SKIP_SETUP=1)
+#  1. latency dataset: SAMPLES sampled SubTransformers measured REPEATS times each on the agent
+#  2. latency predictor job: fitted on them, its accuracy on held-out test rows
+#  3. Transformer-tiny (the hand-designed Multi30k model) measured on the agent: the search's two
+#     latency limits are its latency and two thirds of it
+#  4. SuperTransformer training job (STEPS updates)
+#  5. search job: HAT's evolution under both limits (a sweep, one fitness cache), the winners and
+#     Transformer-tiny re-measured together on the agent
+#  6. the table (winners next to Transformer-tiny: validation loss, predicted and measured latency,
+#     parameters), the files (HAT YAML, hatfleet JSON, weights, the Pareto front as CSV and SVG)
+#     and a few test sentences translated by the winners
+#
+# Every job is submitted with an idempotency key made of its settings: a second run (same
+# HAT_WORK_DIR) reuses what the first made (jobs, artifacts, the fitness cache) and ends in
+# seconds. --full (or HAT_FULL=1) runs the paper-grade version: the recipe's 8,000 training
+# updates and HAT's search settings (README: expected times). Writes HAT_WORK_DIR/summary.json.
+#
+# Environment (defaults for the quick version): HAT_WORK_DIR (quickstart-run/ in the checkout),
+# BUILD_DIR, SAMPLES (150), REPEATS (2), STEPS (1200), ITERATIONS (10), POPULATION (60), PARENTS
+# (15), MUTATIONS (20), CROSSOVERS (25), VALID_SENTENCES (500), THREADS (2); for tests:
+# CORPORA_DIR, CORPUS, VOCAB_SIZE, SENTENCES_FILE, PROTOCOL.
 set -euo pipefail
+shopt -s inherit_errexit
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FULL="${HAT_FULL:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --full) FULL=1 ;;
+    *) echo "quickstart.sh: unknown argument '$arg' (expected --full)" >&2; exit 2 ;;
+  esac
+done
+if ((FULL)); then
+  : "${SAMPLES:=300}" "${REPEATS:=3}" "${STEPS:=8000}" "${ITERATIONS:=30}" "${POPULATION:=125}"
+  : "${PARENTS:=25}" "${MUTATIONS:=50}" "${CROSSOVERS:=50}" "${WARMUP:=4000}"
+fi
+SAMPLES="${SAMPLES:-150}"
+REPEATS="${REPEATS:-2}"
+STEPS="${STEPS:-1200}"
+WARMUP="${WARMUP:-$((STEPS / 4))}"
+ITERATIONS="${ITERATIONS:-10}"
+POPULATION="${POPULATION:-60}"
+PARENTS="${PARENTS:-15}"
+MUTATIONS="${MUTATIONS:-20}"
+CROSSOVERS="${CROSSOVERS:-25}"
+VALID_SENTENCES="${VALID_SENTENCES:-500}"
+THREADS="${THREADS:-2}"
+CORPORA_DIR="${CORPORA_DIR:-$ROOT/data}"
+CORPUS="${CORPUS:-multi30k/tok}"
+VOCAB_SIZE="${VOCAB_SIZE:-10000}"
+SENTENCES_FILE="${SENTENCES_FILE:-$CORPORA_DIR/$CORPUS/test_2016_flickr.lc.norm.tok.en.gz}"
+PROTOCOL="${PROTOCOL:-default}"
+WORK="${HAT_WORK_DIR:-$ROOT/quickstart-run}"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
-WORK="${HAT_WORK_DIR:-$(mktemp -d -t hatfleet-quickstart-XXXXXX)}"
-SAMPLES="${SAMPLES:-12}"
-mkdir -p "$WORK"
-
-"$ROOT/deploy/setup.sh"
 BIN="$BUILD_DIR/bin"
-SPACE=hat-wmt14-en-de
-PUBLISHED="$ROOT/data/hat-configs/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml"
+TINY="$ROOT/data/configs/transformer-tiny.yml"
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+STARTED=$SECONDS
+STAGE_TIMES=()
+STAGE_NAME=""
+STAGE_START=$SECONDS
 
-step() { printf '\n== %s\n' "$*"; }
+stage() {  # stage NAME TITLE: closes the previous stage's timing and opens a new one
+  [[ -n "$STAGE_NAME" ]] && STAGE_TIMES+=("$STAGE_NAME=$((SECONDS - STAGE_START))")
+  STAGE_NAME="$1"
+  STAGE_START=$SECONDS
+  printf '\n== %s\n' "$2"
+}
+json() {  # json EXPRESSION: evaluates a Python expression over the JSON document `d` on stdin
+  python3 -c "import json, statistics, sys; d = json.load(sys.stdin); print($1)"
+}
+# submit KEY ARGS...: submits a job with an idempotency key, says whether an earlier run made it,
+# follows it to its end (progress on the terminal) and prints nothing else on stdout but its id.
+submit() {
+  local key="quickstart/$1"; shift
+  local id before earlier
+  before="$(date +%s)"
+  id="$("$BIN/hatctl" jobs submit "$@" --idempotency-key "$key")"
+  earlier="$("$BIN/hatctl" jobs get "$id" --json | json "int(__import__('datetime').datetime.fromisoformat(d['created_at'].replace('Z', '+00:00')).timestamp() < $before)")"
+  if ((earlier)); then
+    echo "reusing $id from an earlier run ($key)" >&2
+  else
+    echo "submitted $id ($key)" >&2
+  fi
+  "$BIN/hatctl" jobs watch "$id" >&2
+  echo "$id"
+}
 
-step "The design space ($SPACE, HAT's space0)"
-"$BIN/hatctl" space show "$SPACE"
+if [[ "${HAT_SKIP_SETUP:-0}" != 1 ]]; then
+  stage setup "0. Set-up and build (deploy/setup.sh)"
+  "$ROOT/deploy/setup.sh"
+fi
 
-step "HAT's Xeon SubTransformer (137.9 ms, BLEU 25.8): features and cost"
-"$BIN/hatctl" config features "$PUBLISHED" --space "$SPACE"
-
-step "Starting hat-server with a local agent (data in $WORK/data)"
-"$BIN/hat-server" --data-dir "$WORK/data" --listen 127.0.0.1:0 --port_file "$WORK/port" \
-  --local-agent --local_agent_device_class local-cpu > "$WORK/server.log" 2>&1 &
+stage server "Starting hat-server with a local agent for this machine (data in $WORK/server)"
+rm -f "$WORK/port"
+"$BIN/hat-server" --data-dir "$WORK/server" --listen 127.0.0.1:0 --port_file "$WORK/port" \
+  --corpora-dir "$CORPORA_DIR" --local-agent --local_agent_device_class local-cpu \
+  > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-[[ -s "$WORK/port" ]] || { cat "$WORK/server.log"; echo "quickstart: server did not start" >&2; exit 1; }
+trap 'exit 130' INT TERM  # so that the EXIT trap stops the server
+for _ in $(seq 1 600); do
+  [[ -s "$WORK/port" ]] && grep -q 'serving on port' "$WORK/server.log" && break
+  kill -0 $SERVER_PID 2>/dev/null || break
+  sleep 0.1
+done
+if ! grep -q 'serving on port' "$WORK/server.log"; then
+  cat "$WORK/server.log" >&2
+  echo "quickstart: hat-server did not start" >&2
+  exit 1
+fi
 export HAT_SERVER="127.0.0.1:$(cat "$WORK/port")"
-export HAT_TOKEN="$(cat "$WORK/data/admin.token")"
-
-step "Latency dataset: $SAMPLES SubTransformers of $SPACE measured on this machine"
-JOB="$("$BIN/hatctl" jobs submit latency-dataset --space "$SPACE" --device-class local-cpu \
-  --samples "$SAMPLES" --seed 1 --protocol hat --runs 5 --warmup 2)"
-echo "submitted $JOB"
-"$BIN/hatctl" jobs watch "$JOB"
-
-step "The fleet"
+export HAT_TOKEN="$(cat "$WORK/server/admin.token")"
 "$BIN/hatctl" agents list
 
-step "The dataset in HAT's CSV format ($WORK/local-cpu.csv)"
-"$BIN/hatctl" dataset export --device-class local-cpu --format hat-csv --out "$WORK/local-cpu.csv"
-column -s, -t < "$WORK/local-cpu.csv" | cut -c1-160
+stage dataset "1. Latency dataset: $SAMPLES SubTransformers of 'tiny' x $REPEATS measured here"
+DATASET="$(submit "dataset/$SAMPLES/$REPEATS/$PROTOCOL" latency-dataset --space tiny \
+  --device-class local-cpu --samples "$SAMPLES" --repeats "$REPEATS" --seed 1 \
+  --protocol "$PROTOCOL")"
 
-step "Latency predictor for local-cpu, trained by the server on the measurements above"
-PJOB="$("$BIN/hatctl" jobs submit predictor --device-class local-cpu --seed 1)"
-"$BIN/hatctl" jobs watch "$PJOB"
+stage predictor "2. Latency predictor for local-cpu (accuracy on held-out test rows)"
+PREDICTOR_JOB="$(submit "predictor/$DATASET" predictor --device-class local-cpu --seed 1)"
 "$BIN/hatctl" predictor list --device-class local-cpu
-"$BIN/hatctl" predictor download --device-class local-cpu --out "$WORK/local-cpu.predictor"
-echo "predicted latency here of HAT's Xeon SubTransformer (137.9 ms on HAT's Xeon E5-2640):"
-"$BIN/hatctl" predictor predict --predictor "$WORK/local-cpu.predictor" --config "$PUBLISHED"
 
-step "The same kind of predictor fitted on HAT's published Xeon dataset (2,000 configs)"
-"$BIN/hatctl" predictor fit --data "$ROOT/data/hat-latency/wmt14ende_cpu_xeon_all.csv" \
-  --format hat-csv --seed 1 --out "$WORK/hat-xeon.predictor"
-"$BIN/hatctl" predictor predict --predictor "$WORK/hat-xeon.predictor" --config "$PUBLISHED"
+stage reference "3. Transformer-tiny (4+4 layers, d 128, FFN 256) measured here, 5 times"
+TINY_JOB="$(submit "tiny/$PROTOCOL" latency-dataset --space tiny --device-class local-cpu \
+  --config "$TINY" --repeats 5 --protocol "$PROTOCOL")"
+TINY_MS="$("$BIN/hatctl" jobs export "$TINY_JOB" --format full |
+  python3 -c 'import json, statistics, sys
+print(round(statistics.median(json.loads(l)["total_ms"] for l in sys.stdin if l.strip()), 2))')"
+LOW_MS="$(python3 -c "print(round($TINY_MS * 2 / 3, 2))")"
+echo "Transformer-tiny: $TINY_MS ms here (median of 5); limits: $LOW_MS ms and $TINY_MS ms"
 
-printf '\nquickstart: done; outputs in %s\n' "$WORK"
+stage supernet "4. SuperTransformer of 'tiny' trained on $CORPUS ($STEPS updates)"
+SUPERNET_JOB="$(submit "supernet/$CORPUS/$STEPS/$WARMUP/$VOCAB_SIZE" supernet --space tiny \
+  --corpus "$CORPUS" --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" --max-tokens 4096 \
+  --vocab-size "$VOCAB_SIZE" --threads "$THREADS" --seed 1)"
+SUPERNET="$("$BIN/hatctl" jobs get "$SUPERNET_JOB" --json | json 'd["result"]["artifact_id"]')"
+echo "SuperTransformer: artifact $SUPERNET"
+
+stage search "5. Search: HAT's evolution under $LOW_MS and $TINY_MS ms on local-cpu"
+SEARCH="$(submit "search/$SUPERNET/$PREDICTOR_JOB/$LOW_MS,$TINY_MS/$ITERATIONS/$POPULATION/$VALID_SENTENCES" \
+  search --supernet "$SUPERNET" --constraint "local-cpu:$LOW_MS,$TINY_MS" \
+  --iterations "$ITERATIONS" --population "$POPULATION" --parents "$PARENTS" \
+  --mutations "$MUTATIONS" --crossovers "$CROSSOVERS" --valid-sentences "$VALID_SENTENCES" \
+  --threads "$THREADS" --seed 1 --reference "transformer-tiny=$TINY" --remeasure-repeats 5)"
+
+stage results "6. Results: the winners next to Transformer-tiny"
+"$BIN/hatctl" search result "$SEARCH"
+"$BIN/hatctl" search export "$SEARCH" --out "$WORK/export"
+"$BIN/hatctl" artifacts download "$SUPERNET" --out "$WORK/export/supernet.pt" > /dev/null
+echo
+echo "Test sentences translated by each winner (weights inherited from the SuperTransformer):"
+zcat -f "$SENTENCES_FILE" | head -n 3 > "$WORK/sentences.en"
+for model in "$WORK"/export/winner_*.yml "$TINY"; do
+  echo "-- $(basename "$model" .yml)"
+  "$BIN/hatctl" translate --model "$WORK/export/supernet.pt" --config "$model" \
+    --threads "$THREADS" < "$WORK/sentences.en" | paste -d '\n' "$WORK/sentences.en" - |
+    sed 'n;s/^/   -> /'
+done
+
+stage done "Done"
+{
+  printf '{"work_dir": "%s", "search_job": "%s", "supernet_artifact": "%s",' \
+    "$WORK" "$SEARCH" "$SUPERNET"
+  printf ' "transformer_tiny_ms": %s, "limits_ms": [%s, %s], "stage_seconds": {' \
+    "$TINY_MS" "$LOW_MS" "$TINY_MS"
+  sep=""
+  for entry in "${STAGE_TIMES[@]}"; do
+    printf '%s"%s": %s' "$sep" "${entry%%=*}" "${entry#*=}"
+    sep=", "
+  done
+  printf '}, "total_seconds": %d}\n' $((SECONDS - STARTED))
+} > "$WORK/summary.json"
+echo "stage times (s): ${STAGE_TIMES[*]}; total $((SECONDS - STARTED)) s"
+echo "files: $WORK/export (winner_*.yml HAT YAML, winner_*.json, winner_*.pt weights,"
+echo "       pareto.csv, pareto.svg, supernet.pt); summary: $WORK/summary.json"

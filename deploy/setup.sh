@@ -25,7 +25,7 @@ done
 # Every Debian package the project needs, build and run time. libopenblas0-openmp matters:
 # without it Debian's LibTorch falls back to reference BLAS, measured 5.6x slower.
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git clang
+  build-essential cmake ninja-build ccache pkg-config git clang python3
   libtorch-dev libopenblas0-openmp
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librocksdb-dev libabsl-dev

@@ -304,7 +304,7 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   r = Hatctl("search result " + interrupted);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("here <=1e+05"));
-  EXPECT_THAT(r.output, HasSubstr("ref tiny-ref"));
+  EXPECT_THAT(r.output, HasSubstr("\ntiny-ref "));
 
   // The reference: scored and re-measured in the same job as the winner, three times each
   // (pass by pass), its measured latency the median of its three.
