@@ -3,7 +3,8 @@
 # `tiny` space (Multi30k en-de), with `hatctl search run`:
 #
 #  1. a SuperTransformer: SUPERNET (a checkpoint or run directory) if given, else trained here
-#     with the published recipe for STEPS updates (default 8000; about 2.5 h on 2 cores);
+#     with the published recipe for STEPS updates (default 8000; lr 5e-3, WARMUP updates of
+#     warm-up, default 4000; about 70 min on 2 idle cores);
 #  2. a latency predictor for this machine: a hat-server with its local agent measures SAMPLES
 #     configs of the space (default 120) and a predictor-training job fits the default model;
 #  3. the limit: the median predicted latency of 2,000 sampled configs (cuts the space in half);
@@ -18,6 +19,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BUILD_DIR:-$ROOT/build}/bin"
 OUT="${1:?usage: bench/search_bench.sh OUT_DIR}"
 STEPS="${STEPS:-8000}"
+WARMUP="${WARMUP:-4000}"
 SAMPLES="${SAMPLES:-120}"
 ITERATIONS="${ITERATIONS:-30}"
 ITERATIONS_COMPARE="${ITERATIONS_COMPARE:-30}"
@@ -32,7 +34,7 @@ if [[ -z "${SUPERNET:-}" ]]; then
   SUPERNET="$OUT/super"
   if [[ ! -f "$OUT/super.done" ]]; then
     "$BIN/hatctl" supernet train --space tiny --data "$ROOT/data/multi30k/tok" --out "$SUPERNET" \
-      --steps "$STEPS" --lr 5e-3 --max-tokens 4096 --dropout 0.3 --save-every 500 --keep 2 \
+      --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" --max-tokens 4096 --dropout 0.3 --save-every 500 --keep 2 \
       --log-every 100
     touch "$OUT/super.done"
   fi

@@ -137,11 +137,24 @@ print(round(statistics.median(json.loads(l)["total_ms"] for l in sys.stdin if l.
 LOW_MS="$(python3 -c "print(round($TINY_MS * 2 / 3, 2))")"
 echo "Transformer-tiny: $TINY_MS ms here (median of 5); limits: $LOW_MS ms and $TINY_MS ms"
 
-stage supernet "4. SuperTransformer of 'tiny' trained on $CORPUS ($STEPS updates)"
-SUPERNET_JOB="$(submit "supernet/$CORPUS/$STEPS/$WARMUP/$VOCAB_SIZE" supernet --space tiny \
-  --corpus "$CORPUS" --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" --max-tokens 4096 \
-  --vocab-size "$VOCAB_SIZE" --threads "$THREADS" --seed 1)"
-SUPERNET="$("$BIN/hatctl" jobs get "$SUPERNET_JOB" --json | json 'd["result"]["artifact_id"]')"
+if [[ -n "${SUPERNET_CHECKPOINT:-}" ]]; then
+  stage supernet "4. SuperTransformer trained elsewhere: $SUPERNET_CHECKPOINT"
+  SHA="$(sha256sum "$SUPERNET_CHECKPOINT" | cut -d' ' -f1)"
+  SUPERNET="$("$BIN/hatctl" artifacts list --json |
+    json "next((a['artifact_id'] for a in d.get('artifacts', []) if a.get('sha256') == '$SHA'), '')")"
+  if [[ -n "$SUPERNET" ]]; then
+    echo "reusing $SUPERNET from an earlier run (the same SHA-256)"
+  else
+    SUPERNET="$("$BIN/hatctl" supernet upload "$SUPERNET_CHECKPOINT" --json |
+      json 'd["artifact_id"]')"
+  fi
+else
+  stage supernet "4. SuperTransformer of 'tiny' trained on $CORPUS ($STEPS updates)"
+  SUPERNET_JOB="$(submit "supernet/$CORPUS/$STEPS/$WARMUP/$VOCAB_SIZE" supernet --space tiny \
+    --corpus "$CORPUS" --steps "$STEPS" --lr 5e-3 --warmup "$WARMUP" --max-tokens 4096 \
+    --vocab-size "$VOCAB_SIZE" --threads "$THREADS" --seed 1)"
+  SUPERNET="$("$BIN/hatctl" jobs get "$SUPERNET_JOB" --json | json 'd["result"]["artifact_id"]')"
+fi
 echo "SuperTransformer: artifact $SUPERNET"
 
 stage search "5. Search: HAT's evolution under $LOW_MS and $TINY_MS ms on local-cpu"
@@ -149,7 +162,8 @@ SEARCH="$(submit "search/$SUPERNET/$PREDICTOR_JOB/$LOW_MS,$TINY_MS/$ITERATIONS/$
   search --supernet "$SUPERNET" --constraint "local-cpu:$LOW_MS,$TINY_MS" \
   --iterations "$ITERATIONS" --population "$POPULATION" --parents "$PARENTS" \
   --mutations "$MUTATIONS" --crossovers "$CROSSOVERS" --valid-sentences "$VALID_SENTENCES" \
-  --threads "$THREADS" --seed 1 --reference "transformer-tiny=$TINY" --remeasure-repeats 5)"
+  --threads "$THREADS" --corpus "$CORPUS" --seed 1 --reference "transformer-tiny=$TINY" \
+  --remeasure-repeats 5)"
 
 stage results "6. Results: the winners next to Transformer-tiny"
 "$BIN/hatctl" search result "$SEARCH"
