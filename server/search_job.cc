@@ -174,6 +174,34 @@ absl::StatusOr<v1::ParetoPoint> MakePoint(const ScoredConfig& scored, const Desi
   return p;
 }
 
+// SearchJobSpec.references, each checked against the space, with its fitness (through the
+// cache) and its predicted latency on every constrained device class.
+absl::StatusOr<std::vector<ScoredConfig>> ScoreReferences(
+    const v1::SearchJobSpec& spec, const DesignSpace& space,
+    const std::vector<ConstraintSpec>& constraints,
+    const std::map<std::string, std::unique_ptr<PredictorLatency>>& models,
+    CachedFitness& fitness) {
+  std::vector<ScoredConfig> references(spec.references_size());
+  std::vector<SubTransformerConfig> configs;
+  for (int i = 0; i < spec.references_size(); ++i) {
+    const std::string field =
+        absl::StrCat("search.references[", i, "] (", spec.references(i).name(), ")");
+    absl::StatusOr<SubTransformerConfig> config = FromProto(spec.references(i).config());
+    if (!config.ok()) return Annotate(config.status(), field);
+    HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(*config, space), field));
+    references[i].config = *config;
+    configs.push_back(*std::move(config));
+  }
+  if (configs.empty()) return references;
+  HAT_ASSIGN_OR_RETURN(std::vector<double> losses, fitness.Evaluate(configs));
+  for (size_t i = 0; i < references.size(); ++i) references[i].loss = losses[i];
+  for (const ConstraintSpec& c : constraints) {
+    HAT_ASSIGN_OR_RETURN(std::vector<double> ms, models.at(c.device_class)->PredictMs(configs));
+    for (size_t i = 0; i < references.size(); ++i) references[i].latency_ms.push_back(ms[i]);
+  }
+  return references;
+}
+
 }  // namespace
 
 absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
@@ -264,36 +292,20 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
   for (const FrontPoint& f : ParetoFront(front_input)) points[f.index].set_on_front(true);
 
   // The references, scored the same way (fitness through the same cache), without a limit.
+  CachedFitness cached(fitness.get(), &cache);
+  HAT_ASSIGN_OR_RETURN(std::vector<ScoredConfig> references,
+                       ScoreReferences(spec, space, specs, models, cached));
+  saved.evaluations += cached.evaluations();
+  saved.cache_hits += cached.cache_hits();
   std::vector<std::pair<std::string, double>> unlimited;
   for (const ConstraintSpec& s : specs) unlimited.push_back({s.device_class, 0});
-  std::vector<ScoredConfig> references(spec.references_size());
-  std::vector<SubTransformerConfig> reference_configs;
-  for (int i = 0; i < spec.references_size(); ++i) {
-    const std::string field =
-        absl::StrCat("search.references[", i, "] (", spec.references(i).name(), ")");
-    absl::StatusOr<SubTransformerConfig> config = FromProto(spec.references(i).config());
-    if (!config.ok()) return Annotate(config.status(), field);
-    HAT_RETURN_IF_ERROR(Annotate(ValidateConfig(*config, space), field));
-    references[i].config = *config;
-    reference_configs.push_back(*std::move(config));
-  }
-  if (!references.empty()) {
-    CachedFitness cached(fitness.get(), &cache);
-    HAT_ASSIGN_OR_RETURN(std::vector<double> losses, cached.Evaluate(reference_configs));
-    saved.evaluations += cached.evaluations();
-    saved.cache_hits += cached.cache_hits();
-    for (const ConstraintSpec& s : specs) {
-      HAT_ASSIGN_OR_RETURN(std::vector<double> ms,
-                           models.at(s.device_class)->PredictMs(reference_configs));
-      for (size_t i = 0; i < references.size(); ++i) references[i].latency_ms.push_back(ms[i]);
-    }
-    for (size_t i = 0; i < references.size(); ++i) references[i].loss = losses[i];
-  }
   std::vector<v1::ParetoPoint> reference_points;
+  std::vector<SubTransformerConfig> reference_configs;
   for (size_t i = 0; i < references.size(); ++i) {
     HAT_ASSIGN_OR_RETURN(v1::ParetoPoint p, MakePoint(references[i], space, unlimited, axis));
     p.set_name(spec.references(static_cast<int>(i)).name());
     reference_points.push_back(std::move(p));
+    reference_configs.push_back(references[i].config);
   }
   result.set_evaluations(saved.evaluations);
   result.set_cache_hits(saved.cache_hits);
