@@ -26,6 +26,8 @@
 #include "common/proto_conversions.h"
 #include "common/status_macros.h"
 #include "engine/sub_transformer.h"
+#include "measure/measure_proto.h"
+#include "measure/protocol.h"
 #include "search/evolution.h"
 #include "search/fitness_cache.h"
 #include "search/predictor_latency.h"
@@ -269,6 +271,7 @@ struct SearchSubmitFlags {
   bool no_remeasure = false;
   std::vector<std::string> references;  // [NAME=]FILE
   int remeasure_repeats = 0;
+  std::string remeasure_protocol;  // empty: the server's default
 };
 
 // `[NAME=]FILE`: a reference config, named by NAME or else by the file's stem.
@@ -307,6 +310,12 @@ absl::Status SubmitSearch(const SearchSubmitFlags& f) {
   spec->set_corpus(f.corpus);
   spec->set_remeasure_winners(!f.no_remeasure);
   spec->set_remeasure_repeats(f.remeasure_repeats);
+  if (!f.remeasure_protocol.empty()) {
+    HAT_ASSIGN_OR_RETURN(MeasurementProtocol protocol,
+                         MeasurementProtocol::FromName(f.remeasure_protocol));
+    ToProto(protocol, spec->mutable_remeasure_protocol());
+    spec->mutable_remeasure_protocol()->set_threads(0);  // each agent's own thread setting
+  }
   for (const std::string& text : f.references) {
     HAT_ASSIGN_OR_RETURN(*spec->add_references(), LoadReference(text));
   }
@@ -502,6 +511,8 @@ void AddSearchCommands(CLI::App& app, int* exit_code) {
                    "Do not re-measure the winners on the constrained device classes");
   submit->add_option("--remeasure-repeats", s->remeasure_repeats,
                      "Measurements per config when re-measuring; the median is reported (0: 3)");
+  submit->add_option("--remeasure-protocol", s->remeasure_protocol,
+                     "default or hat: the protocol of the re-measuring (default: default)");
   submit->add_option("--reference", s->references,
                      "[NAME=]FILE: a hand-designed SubTransformer (HAT YAML or JSON) scored, "
                      "predicted and re-measured with the winners, for comparison (repeatable)");

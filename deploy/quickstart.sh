@@ -163,7 +163,7 @@ SEARCH="$(submit "search/$SUPERNET/$PREDICTOR_JOB/$LOW_MS,$TINY_MS/$ITERATIONS/$
   --iterations "$ITERATIONS" --population "$POPULATION" --parents "$PARENTS" \
   --mutations "$MUTATIONS" --crossovers "$CROSSOVERS" --valid-sentences "$VALID_SENTENCES" \
   --threads "$THREADS" --corpus "$CORPUS" --seed 1 --reference "transformer-tiny=$TINY" \
-  --remeasure-repeats 5)"
+  --remeasure-repeats 5 --remeasure-protocol "$PROTOCOL")"
 
 stage results "6. Results: the winners next to Transformer-tiny"
 "$BIN/hatctl" search result "$SEARCH"

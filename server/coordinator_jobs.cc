@@ -176,6 +176,10 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSearchJob(const v1::SubmitJobRequest&
                      kMaxMeasurementRepeats, "] (0: 3)"));
   }
   if (spec.remeasure_repeats() == 0) spec.set_remeasure_repeats(3);
+  if (spec.has_remeasure_protocol()) {
+    absl::StatusOr<MeasurementProtocol> protocol = FromProto(spec.remeasure_protocol());
+    if (!protocol.ok()) return Annotate(protocol.status(), "search.remeasure_protocol");
+  }
   // HAT's settings where none is given; what is stored says what runs.
   if (spec.iterations() == 0) spec.set_iterations(30);
   if (spec.population() == 0 && spec.parents() == 0 && spec.mutations() == 0 &&

@@ -93,11 +93,12 @@ std::string LatencyText(const std::vector<double>& ms) {
 }
 
 // Measures `configs` (the winners and the references) on every constrained device class: one
-// child latency-dataset job per class, `repeats` passes in shuffled orders, submitted once even
-// across restarts. Fills in each point's measured latency per class (the median of its
-// measurements); a config a class could not measure keeps 0.
+// child latency-dataset job per class, `repeats` passes in shuffled orders, with `protocol`
+// (null: the default), submitted once even across restarts. Fills in each point's measured latency
+// per class (the median of its measurements); a config a class could not measure keeps 0.
 absl::Status Remeasure(JobContext& context, const DesignSpace& space,
                        const std::vector<std::string>& classes, int repeats,
+                       const v1::MeasurementProtocol* protocol,
                        const std::vector<SubTransformerConfig>& configs,
                        const std::vector<v1::ParetoPoint*>& points, v1::JobResult& result) {
   Coordinator& c = context.coordinator();
@@ -109,6 +110,7 @@ absl::Status Remeasure(JobContext& context, const DesignSpace& space,
     ToProto(space, spec->mutable_design_space());
     spec->set_device_class(device_class);
     spec->set_repeats(repeats);
+    if (protocol != nullptr) *spec->mutable_protocol() = *protocol;
     for (const SubTransformerConfig& config : configs) ToProto(config, spec->add_configs());
     req.mutable_spec()->set_description(
         absl::StrCat("re-measuring the winners of search ", context.job_id()));
@@ -328,7 +330,10 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
       }
     }
     const int repeats = spec.remeasure_repeats() > 0 ? spec.remeasure_repeats() : 3;
-    HAT_RETURN_IF_ERROR(Remeasure(context, space, classes, repeats, configs, all, result));
+    HAT_RETURN_IF_ERROR(
+        Remeasure(context, space, classes, repeats,
+                  spec.has_remeasure_protocol() ? &spec.remeasure_protocol() : nullptr, configs,
+                  all, result));
     for (v1::ParetoPoint* p : all) {
       for (const v1::ConstraintLatency& l : p->latencies()) {
         if (l.device_class() == specs[axis].device_class)
