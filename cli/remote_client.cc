@@ -66,6 +66,14 @@ absl::Status Client::Check(const grpc::Status& s) const {
   return Annotate(FromGrpcStatus(s), server_);
 }
 
+absl::StatusOr<v1::Job> Client::GetJob(const std::string& job_id) {
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  v1::Job job;
+  HAT_RETURN_IF_ERROR(Check(stub_->GetJob(Context().get(), req, &job)));
+  return job;
+}
+
 std::string ToJson(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

@@ -69,6 +69,8 @@ class Client {
   std::unique_ptr<grpc::ClientContext> Context(int64_t timeout_ms = 0) const;
   // A call's status as an absl::Status naming the server.
   absl::Status Check(const grpc::Status& s) const;
+  // The job `job_id` (NOT_FOUND from the server when there is none).
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id);
   v1::JobService::Stub& stub() { return *stub_; }
 
  private:

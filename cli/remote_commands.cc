@@ -187,11 +187,10 @@ absl::Status PredictorList(const RemoteOptions& o) {
   for (const v1::StoredPredictor& p : resp.predictors()) {
     const v1::PredictorAccuracy& a = p.predictor().accuracy();
     few = few || a.test_rows() < 20;
-    std::cout << absl::StrFormat("%-14s %7d %-12s %-12s %6d %6d %10.2f %8.2f %7.3f\n",
-                                 p.device_class(), p.version(),
-                                 PredictorModelName(p.predictor().model()), p.job_id(),
-                                 p.measurements(), a.test_rows(), a.test_rmse_ms(),
-                                 a.test_mape_pct(), a.test_kendall_tau());
+    std::cout << absl::StrFormat(
+        "%-14s %7d %-12s %-12s %6d %6d %10.2f %8.2f %7.3f\n", p.device_class(), p.version(),
+        PredictorModelName(p.predictor().model()), p.job_id(), p.measurements(), a.test_rows(),
+        a.test_rmse_ms(), a.test_mape_pct(), a.test_kendall_tau());
   }
   if (few) {
     std::cout << "(rmse, mape and tau are measured on the `test` rows held out of the fit; with "
@@ -243,10 +242,7 @@ absl::Status List(const RemoteOptions& o) {
 
 absl::Status Get(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
-  v1::GetJobRequest req;
-  req.set_job_id(o.job_id);
-  v1::Job job;
-  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  HAT_ASSIGN_OR_RETURN(v1::Job job, c.GetJob(o.job_id));
   if (o.json) {
     std::cout << ToJson(job) << "\n";
   } else {

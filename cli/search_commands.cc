@@ -324,10 +324,7 @@ absl::Status SubmitSearch(const SearchSubmitFlags& f) {
 
 absl::Status SearchResult(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
-  v1::GetJobRequest req;
-  req.set_job_id(o.job_id);
-  v1::Job job;
-  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  HAT_ASSIGN_OR_RETURN(v1::Job job, c.GetJob(o.job_id));
   if (!job.spec().has_search()) {
     return absl::InvalidArgumentError(absl::StrCat(o.job_id, " is not a search job"));
   }
@@ -373,10 +370,7 @@ absl::Status SearchResult(const RemoteOptions& o) {
 // SubTransformer (the job's artifacts, downloaded and checked).
 absl::Status SearchExport(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
-  v1::GetJobRequest req;
-  req.set_job_id(o.job_id);
-  v1::Job job;
-  HAT_RETURN_IF_ERROR(c.Check(c.stub().GetJob(c.Context().get(), req, &job)));
+  HAT_ASSIGN_OR_RETURN(v1::Job job, c.GetJob(o.job_id));
   if (!job.spec().has_search() || job.state() != v1::JOB_STATE_SUCCEEDED) {
     return absl::FailedPreconditionError(absl::StrCat(
         o.job_id, " is not a search job that succeeded (", job.progress().phase(), ")"));

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/cost_model.h"
+#include "common/median.h"
 #include "common/proto_conversions.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -143,10 +144,7 @@ absl::Status Remeasure(JobContext& context, const DesignSpace& space,
     for (v1::ParetoPoint* p : points) {
       auto it = measured.find(p->config().config_id());
       if (it == measured.end()) continue;
-      std::vector<double>& ms = it->second;
-      std::sort(ms.begin(), ms.end());
-      const double median =
-          ms.size() % 2 == 1 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+      const double median = Median(it->second);
       for (v1::ConstraintLatency& l : *p->mutable_latencies()) {
         if (l.device_class() != classes[k]) continue;
         l.set_measured_ms(median);
