@@ -20,6 +20,7 @@
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
+#include "common/job_names.h"
 #include "common/proto_conversions.h"
 #include "common/status_macros.h"
 #include "hat/v1/job_service.grpc.pb.h"
@@ -31,22 +32,7 @@
 namespace hat::cli {
 namespace {
 
-const char* StateName(v1::JobState s) {
-  switch (s) {
-    case v1::JOB_STATE_QUEUED:
-      return "queued";
-    case v1::JOB_STATE_RUNNING:
-      return "running";
-    case v1::JOB_STATE_SUCCEEDED:
-      return "succeeded";
-    case v1::JOB_STATE_FAILED:
-      return "failed";
-    case v1::JOB_STATE_CANCELLED:
-      return "cancelled";
-    default:
-      return "unknown";
-  }
-}
+const char* StateName(v1::JobState s) { return JobStateName(s); }
 
 const char* AgentStateName(v1::AgentState s) {
   switch (s) {

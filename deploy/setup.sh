@@ -2,7 +2,7 @@
 # deploy/setup.sh: make this Debian bookworm machine able to build hatfleet, then build it.
 #
 # Idempotent: apt runs only when a package is missing; the CMake build is incremental.
-# Usage: deploy/setup.sh [--no-build] [--debug] [--with-bench]
+# Usage: deploy/setup.sh [--no-build] [--debug] [--with-bench] [--with-test-tools]
 #   BUILD_DIR (default: build) and JOBS (default: 2) may be set in the environment.
 set -euo pipefail
 
@@ -12,12 +12,15 @@ JOBS="${JOBS:-2}"
 BUILD_TYPE=Release
 DO_BUILD=1
 WITH_BENCH=0
+WITH_TEST_TOOLS=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) DO_BUILD=0 ;;
     --debug) BUILD_TYPE=Debug ;;
     --with-bench) WITH_BENCH=1 ;;
-    *) echo "setup.sh: unknown argument '$arg' (expected --no-build, --debug, --with-bench)" >&2
+    --with-test-tools) WITH_TEST_TOOLS=1 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected --no-build, --debug, --with-bench," \
+         "--with-test-tools)" >&2
        exit 2 ;;
   esac
 done
@@ -32,10 +35,16 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev openssl libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libsentencepiece-dev zlib1g-dev
+  libcpp-httplib-dev prometheus-cpp-dev libjs-chart.js
 )
 # Benchmarks only: the Python PyTorch peer of bench/ (Debian's, the same LibTorch 1.13).
 if ((WITH_BENCH)); then
   PACKAGES+=(python3-torch python3-numpy)
+fi
+
+# Tests only: the dashboard's browser test (headless Chromium) and promtool for /metrics.
+if ((WITH_TEST_TOOLS)); then
+  PACKAGES+=(chromium chromium-driver prometheus)
 fi
 
 missing=()
@@ -53,6 +62,13 @@ if ((${#missing[@]} > 0)); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
+  # The prometheus package is here for promtool: keep its server (and any other daemon a package
+  # brings) from being started by the install.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup.sh: all ${#PACKAGES[@]} packages present"

@@ -163,7 +163,10 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
 
   LatencyPredictor predictor(std::move(proto));
   v1::PredictorAccuracy* report = predictor.proto_.mutable_accuracy();
-  auto evaluate = [&](const std::vector<int>& rows) -> absl::StatusOr<AccuracyMetrics> {
+  // Accuracy on `rows`; with `points`, each row's measured and predicted latency too.
+  auto evaluate = [&](const std::vector<int>& rows,
+                      google::protobuf::RepeatedPtrField<v1::PredictedPoint>* points)
+      -> absl::StatusOr<AccuracyMetrics> {
     std::vector<std::array<double, kNumHatFeatures>> features;
     std::vector<double> actual;
     for (int i : rows) {
@@ -173,14 +176,19 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
     HAT_ASSIGN_OR_RETURN(auto predictions, predictor.Predict(features));
     std::vector<double> predicted;
     for (const LatencyPrediction& p : predictions) predicted.push_back(p.latency_ms);
+    for (size_t i = 0; points != nullptr && i < predicted.size(); ++i) {
+      v1::PredictedPoint* point = points->Add();
+      point->set_measured_ms(actual[i]);
+      point->set_predicted_ms(predicted[i]);
+    }
     return ComputeAccuracy(predicted, actual);
   };
   if (!split.valid.empty()) {
-    HAT_ASSIGN_OR_RETURN(AccuracyMetrics valid, evaluate(split.valid));
+    HAT_ASSIGN_OR_RETURN(AccuracyMetrics valid, evaluate(split.valid, nullptr));
     report->set_valid_rmse_ms(valid.rmse_ms);
   }
   if (!split.test.empty()) {
-    HAT_ASSIGN_OR_RETURN(AccuracyMetrics test, evaluate(split.test));
+    HAT_ASSIGN_OR_RETURN(AccuracyMetrics test, evaluate(split.test, report->mutable_test_points()));
     report->set_test_rmse_ms(test.rmse_ms);
     report->set_test_mape_pct(test.mape_pct);
     report->set_test_kendall_tau(test.kendall_tau);

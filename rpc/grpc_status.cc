@@ -1,6 +1,8 @@
 // Bearer-token check.
 #include "rpc/grpc_status.h"
 
+#include "common/token_compare.h"
+
 namespace hat {
 
 absl::Status CheckBearerToken(const grpc::ServerContext& ctx, const std::string& expected) {
@@ -9,13 +11,10 @@ absl::Status CheckBearerToken(const grpc::ServerContext& ctx, const std::string&
   if (it == metadata.end()) {
     return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
   }
-  const std::string given(it->second.data(), it->second.size());
-  const std::string want = BearerValue(expected);
-  unsigned char diff = given.size() == want.size() ? 0 : 1;
-  for (size_t i = 0; i < want.size(); ++i) {
-    diff |= static_cast<unsigned char>(want[i] ^ (i < given.size() ? given[i] : 0));
+  const absl::string_view given(it->second.data(), it->second.size());
+  if (expected.empty() || !TokenMatches(given, BearerValue(expected))) {
+    return absl::UnauthenticatedError("invalid token");
   }
-  if (diff != 0 || expected.empty()) return absl::UnauthenticatedError("invalid token");
   return absl::OkStatus();
 }
 

@@ -337,13 +337,17 @@ absl::Status Coordinator::Tick() {
   const auto leases_before = leases_;
   WriteBatch batch;
   std::set<std::string> touched;
+  std::map<std::string, int64_t> expiries;  // by device class, counted once the write succeeds
   for (auto& [id, agent] : agents_) {
     if (silent(agent)) {
       agent.agent.set_state(v1::AGENT_STATE_LOST);
       PutAgent(batch, agent);
       if (!agent.lease_id.empty()) {
         auto lease = leases_.find(agent.lease_id);
-        if (lease != leases_.end()) ExpireLease(lease->second, "agent lost", batch, touched);
+        if (lease != leases_.end()) {
+          ++expiries[tasks_.at(lease->second).device_class()];
+          ExpireLease(lease->second, "agent lost", batch, touched);
+        }
       }
     }
   }
@@ -351,7 +355,10 @@ absl::Status Coordinator::Tick() {
   for (const auto& [lease_id, key] : leases_) {
     if (overdue(key)) expired.push_back(key);
   }
-  for (const std::string& key : expired) ExpireLease(key, "lease expired", batch, touched);
+  for (const std::string& key : expired) {
+    ++expiries[tasks_.at(key).device_class()];
+    ExpireLease(key, "lease expired", batch, touched);
+  }
   std::map<std::string, JobEntry> jobs;
   for (const std::string& id : touched) {
     JobEntry job = jobs_.at(id);
@@ -368,6 +375,7 @@ absl::Status Coordinator::Tick() {
     return written;
   }
   for (auto& [id, job] : jobs) jobs_[id] = job;
+  for (const auto& [device_class, n] : expiries) lease_expiries_[device_class] += n;
   if (!batch.empty()) changed_.SignalAll();
   return absl::OkStatus();
 }

@@ -57,6 +57,10 @@ struct CoordinatorOptions {
   std::function<int64_t()> now_unix_ms;  // wall clock; default: the system clock
   // Where artifact files live (hat-server: DATA_DIR/artifacts); empty: no artifacts.
   std::string artifacts_dir;
+  // Called for every measurement stored (hat-server: its metrics), with the coordinator's lock
+  // held: it must be cheap and must not call the coordinator. Unset: nothing is called.
+  std::function<void(const std::string& device_class, const v1::MeasurementResult& result)>
+      on_measurement_stored;
 };
 
 // SUCCEEDED, FAILED or CANCELLED: a job in this state changes no more.
@@ -117,6 +121,16 @@ class Coordinator {
                                                             int64_t deadline_ms,
                                                             const std::function<bool()>& cancelled);
   v1::ListAgentsResponse ListAgents(const std::string& device_class);
+  // A page of agents, ordered by id (page_size 0: every agent). INVALID_ARGUMENT for a page size
+  // over 1000 or a malformed page token.
+  absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& req);
+  // Agents by state, tasks by state and lease expiries per device class, jobs by state: counts
+  // kept in memory, so it costs O(agents + jobs), never a scan of tasks or measurements.
+  v1::FleetSummary Summary();
+  // The distribution of the device class's stored latencies in `bins` bins (a scan of its
+  // measurements: for dashboards, not for hot paths).
+  absl::StatusOr<v1::LatencyHistogram> LatencyDistribution(const std::string& device_class,
+                                                           int bins);
   // The stored measurements of a device class: HAT's CSV or JSON lines with everything.
   absl::StatusOr<std::string> ExportDataset(const std::string& device_class,
                                             v1::ExportFormat format);
@@ -303,6 +317,8 @@ class Coordinator {
   std::map<std::string, std::string> leases_ ABSL_GUARDED_BY(mu_);  // lease id -> task key
   // Device class -> newest stored version.
   std::map<std::string, int64_t> latest_predictor_ ABSL_GUARDED_BY(mu_);
+  // Device class -> leases that expired or whose agent was lost, since this process started.
+  std::map<std::string, int64_t> lease_expiries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hat

@@ -281,6 +281,9 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   job.counts = counts;
   ++job.version;
   changed_.SignalAll();
+  if (result.error().empty() && options_.on_measurement_stored) {
+    options_.on_measurement_stored(task.device_class(), result);
+  }
   resp.set_stored(result.error().empty());
   return resp;
 }

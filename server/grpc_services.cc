@@ -152,8 +152,7 @@ grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* ctx, const v1::Cance
 grpc::Status JobServiceImpl::ListAgents(grpc::ServerContext* ctx, const v1::ListAgentsRequest* req,
                                         v1::ListAgentsResponse* resp) {
   HAT_AUTHORIZE(ctx, token_);
-  *resp = coordinator_->ListAgents(req->device_class());
-  return grpc::Status::OK;
+  return Assign(coordinator_->ListAgents(*req), resp);
 }
 
 grpc::Status JobServiceImpl::GetPredictor(grpc::ServerContext* ctx,

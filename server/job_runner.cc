@@ -31,6 +31,12 @@ JobContext::JobContext(Coordinator* coordinator, ClaimedJob claimed, std::string
       started_ms_(now_ms) {}
 
 absl::Status JobContext::ReportProgress(int64_t done, int64_t total, const std::string& phase) {
+  return ReportProgress(done, total, phase, search_history_);
+}
+
+absl::Status JobContext::ReportProgress(int64_t done, int64_t total, const std::string& phase,
+                                        std::vector<v1::SearchIteration> search_history) {
+  search_history_ = std::move(search_history);
   if (first_done_ < 0) first_done_ = done;
   v1::JobProgress progress;
   progress.set_done(done);
@@ -40,6 +46,7 @@ absl::Status JobContext::ReportProgress(int64_t done, int64_t total, const std::
   const double rate = (done - first_done_) / seconds;
   progress.set_rate_per_s(rate);
   progress.set_eta_s(rate > 0 ? (total - done) / rate : -1);
+  progress.mutable_search_history()->Assign(search_history_.begin(), search_history_.end());
   return coordinator_->ReportServerJobProgress(job_.job_id(), progress);
 }
 

@@ -43,6 +43,10 @@ class JobContext {
   // `done` of `total` units (updates, iterations), with a phase for people ("training: loss
   // 4.2"); rate and ETA are computed over this run. Visible to WatchJob at once.
   absl::Status ReportProgress(int64_t done, int64_t total, const std::string& phase);
+  // The same, with a search's per-iteration history (JobProgress.search_history); later reports
+  // without one keep showing it.
+  absl::Status ReportProgress(int64_t done, int64_t total, const std::string& phase,
+                              std::vector<v1::SearchIteration> search_history);
   // Durably saves the job's small resumable state (replacing the previous one).
   absl::Status SaveState(std::string state);
   // False once the job was cancelled or the server is shutting down: stop, and return CANCELLED.
@@ -56,6 +60,7 @@ class JobContext {
   std::string work_dir_;
   int64_t started_ms_;
   int64_t first_done_ = -1;  // units done when this run first reported (a resumed run's start)
+  std::vector<v1::SearchIteration> search_history_;  // the last one reported
 };
 
 class ServerJob {

@@ -50,15 +50,22 @@ struct Saved {
   std::vector<ScoredConfig> winners;  // of each finished run
   int64_t evaluations = 0;            // of the finished runs
   int64_t cache_hits = 0;
+  std::vector<v1::SearchIteration> history;  // every iteration so far, of every run
 
   std::string ToJson() const {
     std::vector<std::string> scored;
     for (const ScoredConfig& w : winners) scored.push_back(ScoredConfigToJson(w));
+    nlohmann::json iterations = nlohmann::json::array();
+    for (const v1::SearchIteration& h : history) {
+      iterations.push_back({h.run(), h.limit_ms(), h.iteration(), h.best_loss(),
+                            h.best_latency_ms(), h.evaluations(), h.cache_hits()});
+    }
     return nlohmann::json{{"run", run},
                           {"state", state},
                           {"winners", scored},
                           {"evaluations", evaluations},
-                          {"cache_hits", cache_hits}}
+                          {"cache_hits", cache_hits},
+                          {"history", iterations}}
         .dump();
   }
   static absl::StatusOr<Saved> FromJson(const std::string& text, const DesignSpace& space) {
@@ -83,6 +90,21 @@ struct Saved {
     }
     s.evaluations = j.value("evaluations", int64_t{0});
     s.cache_hits = j.value("cache_hits", int64_t{0});
+    // Absent in states saved before the history was kept.
+    for (const nlohmann::json& h : j.value("history", nlohmann::json::array())) {
+      if (!h.is_array() || h.size() != 7) return damaged("an iteration of the history");
+      for (const nlohmann::json& field : h) {
+        if (!field.is_number()) return damaged("an iteration of the history");
+      }
+      v1::SearchIteration& it = s.history.emplace_back();
+      it.set_run(h[0].get<int>());
+      it.set_limit_ms(h[1].get<double>());
+      it.set_iteration(h[2].get<int>());
+      it.set_best_loss(h[3].get<double>());
+      it.set_best_latency_ms(h[4].get<double>());
+      it.set_evaluations(h[5].get<int64_t>());
+      it.set_cache_hits(h[6].get<int64_t>());
+    }
     return s;
   }
 };
@@ -235,6 +257,11 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
   HAT_ASSIGN_OR_RETURN(std::vector<SweepPoint> sweep, ExpandSweep(specs));
   const size_t axis = FrontAxis(specs);
   HAT_ASSIGN_OR_RETURN(Saved saved, Saved::FromJson(context.saved_state(), space));
+  if (!saved.history.empty()) {  // resumed: show the iterations done before the restart
+    const v1::JobProgress& before = context.job().progress();
+    HAT_RETURN_IF_ERROR(
+        context.ReportProgress(before.done(), before.total(), "resuming", saved.history));
+  }
   StoredFitness cache(c);
   const int steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
   const int64_t total = static_cast<int64_t>(sweep.size()) * steps;
@@ -256,6 +283,14 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
       HAT_ASSIGN_OR_RETURN(IterationReport report, search.Step());
       saved.run = static_cast<int>(r);
       saved.state = search.state().ToJson();
+      v1::SearchIteration& it = saved.history.emplace_back();
+      it.set_run(static_cast<int>(r));
+      it.set_limit_ms(sweep[r][axis].second);
+      it.set_iteration(report.iteration);
+      it.set_best_loss(report.best.loss);
+      it.set_best_latency_ms(report.best.latency_ms.empty() ? 0 : report.best.latency_ms[axis]);
+      it.set_evaluations(saved.evaluations + report.evaluations);
+      it.set_cache_hits(saved.cache_hits + report.cache_hits);
       HAT_RETURN_IF_ERROR(context.SaveState(saved.ToJson()));
       HAT_RETURN_IF_ERROR(context.ReportProgress(
           static_cast<int64_t>(r) * steps + report.iteration, total,
@@ -266,7 +301,8 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
                           report.iteration, report.total_iterations, report.best.loss,
                           LatencyText(report.best.latency_ms),
                           saved.evaluations + report.evaluations,
-                          saved.cache_hits + report.cache_hits, report.fitness_seconds)));
+                          saved.cache_hits + report.cache_hits, report.fitness_seconds),
+          saved.history));
     }
     saved.winners.push_back(search.best());
     saved.evaluations += search.state().evaluations;

@@ -3,14 +3,19 @@
 //   hat-server --data-dir DIR [--listen 127.0.0.1:7070] [--local-agent] [--corpora-dir DIR]
 //              [--job-threads N] [--fleet-token T --admin-token T]
 //              [--tls-cert F --tls-key F [--tls-client-ca F]]
+//              [--http 127.0.0.1:8080 [--http-port-file F] [--viewer-token T]]
 //
 // DIR holds the RocksDB store (db/), artifact files (artifacts/), the work directories of
 // running server jobs (jobs/) and prepared corpora (cache/).
 //
 // Tokens: from the flags, else HAT_FLEET_TOKEN / HAT_ADMIN_TOKEN, else DIR/fleet.token and
-// DIR/admin.token (created with random tokens, mode 0600, on first start). Tokens are never
-// printed. SIGINT/SIGTERM shut down in order: health NOT_SERVING, long polls woken, local agent
-// stopped, RPCs drained, storage closed.
+// DIR/admin.token (created with random tokens, mode 0600, on first start); the dashboard's
+// read-only token likewise from --viewer-token, HAT_VIEWER_TOKEN or DIR/viewer.token. Tokens are
+// never printed.
+//
+// --http serves the dashboard, its JSON API and /metrics (server/dashboard_server.h) with the
+// same TLS files as the gRPC side. SIGINT/SIGTERM shut down in order: health NOT_SERVING, long
+// polls woken, local agent stopped, RPCs drained, storage closed.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -38,8 +43,10 @@
 #include "common/status_macros.h"
 #include "rpc/tls.h"
 #include "server/coordinator.h"
+#include "server/dashboard_server.h"
 #include "server/grpc_services.h"
 #include "server/job_runner.h"
+#include "server/metrics.h"
 #include "server/predictor_job.h"
 #include "server/search_job.h"
 #include "server/storage/kv_store.h"
@@ -65,6 +72,11 @@ ABSL_FLAG(double, recovery_grace_seconds, 30,
 ABSL_FLAG(int, max_message_bytes, 16 << 20, "Largest request accepted");
 ABSL_FLAG(int, job_threads, 1,
           "Server jobs (predictor and SuperTransformer training) that run at once");
+ABSL_FLAG(std::string, http, "",
+          "Serve the dashboard, its JSON API and /metrics on this HOST:PORT (empty: not at all)");
+ABSL_FLAG(std::string, http_port_file, "", "Write the bound HTTP port to this file once serving");
+ABSL_FLAG(std::string, viewer_token, "",
+          "Read-only dashboard token (default: env HAT_VIEWER_TOKEN or DIR/viewer.token)");
 ABSL_FLAG(std::string, corpora_dir, "",
           "Directory of the corpora SuperTransformer-training jobs may name (relative to it)");
 
@@ -72,7 +84,8 @@ namespace hat {
 namespace {
 
 struct ServerOptions {
-  std::string data_dir, listen, port_file, fleet_token, admin_token;
+  std::string data_dir, listen, port_file, fleet_token, admin_token, viewer_token;
+  std::string http, http_port_file;
   std::string tls_cert, tls_key, tls_client_ca;
   bool local_agent = false;
   std::string local_agent_device_class;
@@ -130,6 +143,10 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
                        ResolveToken(o.fleet_token, "HAT_FLEET_TOKEN", o.data_dir, "fleet"));
   HAT_ASSIGN_OR_RETURN(o.admin_token,
                        ResolveToken(o.admin_token, "HAT_ADMIN_TOKEN", o.data_dir, "admin"));
+  if (!o.http.empty()) {
+    HAT_ASSIGN_OR_RETURN(o.viewer_token,
+                         ResolveToken(o.viewer_token, "HAT_VIEWER_TOKEN", o.data_dir, "viewer"));
+  }
   for (const char* sub : {"/artifacts", "/jobs", "/cache"}) {
     const std::string dir = o.data_dir + sub;
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -152,9 +169,15 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
       std::filesystem::remove(entry.path(), removing);
     }
   }
+  ServerMetrics metrics(o.data_dir + "/db");
+  o.coordinator.on_measurement_stored = [&metrics](const std::string& device_class,
+                                                   const v1::MeasurementResult& result) {
+    metrics.ObserveMeasurement(device_class, result);
+  };
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<KvStore> store, OpenRocksDbStore(o.data_dir + "/db"));
   HAT_ASSIGN_OR_RETURN(std::unique_ptr<Coordinator> coordinator,
                        Coordinator::Open(std::move(store), o.coordinator));
+  metrics.SetCoordinator(coordinator.get());
   HAT_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(o.tls_cert, o.tls_key, o.tls_client_ca));
 
   FleetServiceImpl fleet(coordinator.get(), o.fleet_token);
@@ -167,6 +190,9 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   builder.SetMaxReceiveMessageSize(o.max_message_bytes);
   builder.RegisterService(&fleet);
   builder.RegisterService(&jobs);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcMetricsInterceptorFactory>(&metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
@@ -175,6 +201,19 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   std::cerr << "hat-server: serving on port " << port << " (data in " << o.data_dir << ")\n";
   if (!o.port_file.empty()) {
     HAT_RETURN_IF_ERROR(WriteFileAtomically(o.port_file, absl::StrCat(port, "\n")));
+  }
+
+  std::unique_ptr<DashboardServer> dashboard;
+  if (!o.http.empty()) {
+    DashboardOptions d{o.http,     o.admin_token, o.viewer_token,
+                       o.tls_cert, o.tls_key,     o.tls_client_ca};
+    HAT_ASSIGN_OR_RETURN(dashboard, DashboardServer::Start(d, coordinator.get(), &metrics));
+    std::cerr << "hat-server: dashboard on http" << (o.tls_cert.empty() ? "" : "s") << " port "
+              << dashboard->port() << "\n";
+    if (!o.http_port_file.empty()) {
+      HAT_RETURN_IF_ERROR(
+          WriteFileAtomically(o.http_port_file, absl::StrCat(dashboard->port(), "\n")));
+    }
   }
 
   std::atomic<bool> stopping{false};
@@ -220,6 +259,7 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
     local->Stop();
     local_thread.join();
   }
+  if (dashboard) dashboard->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   stopping = true;
   ticker.join();
@@ -242,6 +282,9 @@ int main(int argc, char** argv) {
   o.port_file = absl::GetFlag(FLAGS_port_file);
   o.fleet_token = absl::GetFlag(FLAGS_fleet_token);
   o.admin_token = absl::GetFlag(FLAGS_admin_token);
+  o.viewer_token = absl::GetFlag(FLAGS_viewer_token);
+  o.http = absl::GetFlag(FLAGS_http);
+  o.http_port_file = absl::GetFlag(FLAGS_http_port_file);
   o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   o.tls_key = absl::GetFlag(FLAGS_tls_key);
   o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);

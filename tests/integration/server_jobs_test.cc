@@ -292,6 +292,16 @@ TEST_F(ServerJobsTest, SearchJobKilledMidRunEndsAsAnUninterruptedOneWithRemeasur
   ASSERT_EQ(b["pareto"].size(), 1u);
   EXPECT_EQ(a["pareto"][0]["config"]["canonical_key"], b["pareto"][0]["config"]["canonical_key"]);
   EXPECT_EQ(a["pareto"][0]["valid_loss"], b["pareto"][0]["valid_loss"]);
+  // The best loss of every iteration, kept with the saved state across the kill: the same as the
+  // uninterrupted run's (the dashboard plots it).
+  const nlohmann::json ha = GetJob(interrupted)["progress"]["search_history"];
+  const nlohmann::json hb = GetJob(whole)["progress"]["search_history"];
+  ASSERT_EQ(ha.size(), 10u) << ha.dump();
+  ASSERT_EQ(hb.size(), 10u) << hb.dump();
+  for (size_t i = 0; i < ha.size(); ++i) {
+    EXPECT_EQ(ha[i].value("iteration", 0), static_cast<int>(i) + 1);
+    EXPECT_EQ(ha[i]["best_loss"], hb[i]["best_loss"]) << "iteration " << i + 1;
+  }
   // The second search found every loss in the server's fitness cache.
   EXPECT_EQ(Int(b, "evaluations"), 0);
   EXPECT_GT(Int(b, "cache_hits"), 0);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "common/builtin_spaces.h"
@@ -114,6 +115,21 @@ TEST(CostLinearTest, LearnsALinearDeviceFromFewRows) {
   ASSERT_OK_AND_ASSIGN(auto predictions, p.Predict({dataset.rows[0].hat_features}));
   EXPECT_GT(predictions[0].stddev_ms, 0);
   EXPECT_LT(predictions[0].stddev_ms, 0.05 * predictions[0].latency_ms);
+}
+
+TEST(CostLinearTest, KeepsEveryTestRowsMeasuredAndPredictedLatency) {
+  const LatencyDataset dataset = SyntheticDataset(300, 2, 0.05);
+  ASSERT_OK_AND_ASSIGN(LatencyPredictor p, LatencyPredictor::Fit(dataset, {}));
+  const v1::PredictorAccuracy& a = p.accuracy();
+  ASSERT_EQ(a.test_points_size(), a.test_rows());
+  // The points are the rows the figures were computed on: their RMSE is the reported one.
+  double squared = 0;
+  for (const v1::PredictedPoint& point : a.test_points()) {
+    EXPECT_GT(point.measured_ms(), 0);
+    squared +=
+        (point.predicted_ms() - point.measured_ms()) * (point.predicted_ms() - point.measured_ms());
+  }
+  EXPECT_NEAR(std::sqrt(squared / a.test_points_size()), a.test_rmse_ms(), 1e-9);
 }
 
 TEST(CostLinearTest, DeterministicForASeed) {
