@@ -93,35 +93,5 @@ for m in "${MODELS[@]}"; do
   fi
 done
 
-python3 - "$OUT" "$LIMITS" <<'EOF' | tee "$OUT/headline.md"
-import glob, json, os, statistics, sys
-out, limits = sys.argv[1], [float(x) for x in sys.argv[2].split(",")]
-measured = {}
-for line in open(f"{out}/measured.jsonl"):
-    if line.strip():
-        row = json.loads(line)
-        measured.setdefault(row["canonical_key"], []).append(row["total_ms"])
-def key_of(result, i):
-    return result["pareto"][i]["config"]["canonical_key"]
-rows = []
-for kind in ("evolution", "random"):
-    r = json.load(open(f"{out}/{kind}_result.json"))
-    for i, limit in enumerate(limits):
-        p = r["pareto"][i]
-        rows.append((f"{kind} winner {i}", limit, p["valid_loss"], p["params"],
-                     p["predicted_latency_ms"], key_of(r, i), f"{kind}-winner_{i}"))
-ev = json.load(open(f"{out}/evolution_result.json"))
-ref = ev["references"][0]
-rows.append(("transformer-tiny", None, ref["valid_loss"], ref["params"],
-             ref["predicted_latency_ms"], ref["config"]["canonical_key"], "transformer-tiny"))
-print("| model | limit (ms) | valid loss (inherited) | params (M) | predicted (ms) | measured (ms, median of 5) | BLEU inherited | BLEU from scratch |")
-print("|---|---|---|---|---|---|---|---|")
-for name, limit, loss, params, predicted, key, stem in rows:
-    ms = statistics.median(measured[key]) if key in measured else float("nan")
-    def bleu(kind):
-        path = f"{out}/bleu-{kind}-{stem}.json"
-        return f"{json.load(open(path))['test_bleu']:.2f}" if os.path.exists(path) else "-"
-    scratch = bleu("scratch") if stem != "transformer-tiny" else "39.90 (mean of 6 recipe runs)"
-    print(f"| {name} | {'' if limit is None else f'{limit:.2f}'} | {loss:.4f} | {params / 1e6:.2f} | "
-          f"{predicted:.2f} | {ms:.2f} | {bleu('inherited')} | {scratch} |")
-EOF
+# The table (OUT_DIR/headline.md) and the plot of BLEU against measured latency (headline.svg).
+python3 "$ROOT/bench/headline_report.py" "$OUT"
