@@ -16,6 +16,9 @@
 #     parameters), the files (HAT YAML, hatfleet JSON, weights, the Pareto front as CSV and SVG)
 #     and a few test sentences translated by the winners
 #
+# The server also serves its dashboard on loopback (HTTP_PORT, default: any free port): the URL
+# and the viewer token's file are printed at the start, to watch the jobs in a browser.
+#
 # Every job is submitted with an idempotency key made of its settings: a second run (same
 # HAT_WORK_DIR) reuses what the first made (jobs, artifacts, the fitness cache) and ends in
 # seconds. --full (or HAT_FULL=1) runs the paper-grade version: the recipe's 8,000 training
@@ -98,15 +101,16 @@ if [[ "${HAT_SKIP_SETUP:-0}" != 1 ]]; then
 fi
 
 stage server "Starting hat-server with a local agent for this machine (data in $WORK/server)"
-rm -f "$WORK/port"
+rm -f "$WORK/port" "$WORK/http_port"
 "$BIN/hat-server" --data-dir "$WORK/server" --listen 127.0.0.1:0 --port_file "$WORK/port" \
+  --http "127.0.0.1:${HTTP_PORT:-0}" --http-port-file "$WORK/http_port" \
   --corpora-dir "$CORPORA_DIR" --local-agent --local_agent_device_class local-cpu \
   > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM  # so that the EXIT trap stops the server
 for _ in $(seq 1 600); do
-  [[ -s "$WORK/port" ]] && grep -q 'serving on port' "$WORK/server.log" && break
+  [[ -s "$WORK/port" && -s "$WORK/http_port" ]] && grep -q 'serving on port' "$WORK/server.log" && break
   kill -0 $SERVER_PID 2>/dev/null || break
   sleep 0.1
 done
@@ -117,6 +121,8 @@ if ! grep -q 'serving on port' "$WORK/server.log"; then
 fi
 export HAT_SERVER="127.0.0.1:$(cat "$WORK/port")"
 export HAT_TOKEN="$(cat "$WORK/server/admin.token")"
+echo "dashboard: http://127.0.0.1:$(cat "$WORK/http_port")/ (log in with the token in" \
+  "$WORK/server/viewer.token)"
 "$BIN/hatctl" agents list
 
 stage dataset "1. Latency dataset: $SAMPLES SubTransformers of 'tiny' x $REPEATS measured here"

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -61,6 +62,12 @@ TEST_F(QuickstartTest, RunsTheWholePipelineThenReusesItOnTheSecondRun) {
     EXPECT_THAT(out, HasSubstr(stage));
   }
   EXPECT_THAT(out, Not(HasSubstr("reusing")));
+  // The dashboard's address is printed, with where its token is, never the token itself.
+  EXPECT_THAT(out, HasSubstr("dashboard: http://127.0.0.1:"));
+  EXPECT_THAT(out, HasSubstr("server/viewer.token"));
+  const std::string viewer = ReadAll(dir_.File("work/server/viewer.token"));
+  ASSERT_FALSE(viewer.empty());
+  EXPECT_THAT(out, Not(HasSubstr(std::string(absl::StripAsciiWhitespace(viewer)))));
   // The predictor's accuracy comes with its test-set size.
   EXPECT_THAT(out, HasSubstr("rows   test"));
   // The table: the winners (one per limit) next to Transformer-tiny, re-measured.
