@@ -189,9 +189,14 @@ absl::StatusOr<EvolutionSearch> EvolutionSearch::Create(DesignSpace space, Evolu
   return search;
 }
 
-int EvolutionSearch::total_steps() const {
-  return options_.strategy == SearchStrategy::kRandom ? 1 : options_.iterations;
+int EvolutionOptions::Steps() const {
+  if (strategy != SearchStrategy::kRandom) return iterations;
+  const int64_t evaluations = random_evaluations > 0 ? random_evaluations : EvolutionBudget();
+  const int64_t batch = std::max(1, population);
+  return static_cast<int>(std::max<int64_t>(1, (evaluations + batch - 1) / batch));
 }
+
+int EvolutionSearch::total_steps() const { return options_.Steps(); }
 
 absl::StatusOr<bool> EvolutionSearch::Admit(const SubTransformerConfig& config,
                                             std::vector<double>* latency) {
@@ -275,17 +280,35 @@ absl::StatusOr<IterationReport> EvolutionSearch::Step() {
       state_.population.push_back(std::move(c));
     }
   }
+  // Random search scores its candidates a batch of `population` per step; evolution the whole
+  // population.
+  std::vector<SubTransformerConfig> batch = std::move(state_.population);
+  std::vector<SubTransformerConfig> rest;
+  if (random && static_cast<int>(batch.size()) > options_.population) {
+    rest.assign(std::make_move_iterator(batch.begin() + options_.population),
+                std::make_move_iterator(batch.end()));
+    batch.resize(static_cast<size_t>(options_.population));
+  }
   const auto fitness_start = std::chrono::steady_clock::now();
   const double latency_before_score = latency_seconds_;
-  HAT_ASSIGN_OR_RETURN(std::vector<ScoredConfig> scored, Score(state_.population));
+  HAT_ASSIGN_OR_RETURN(std::vector<ScoredConfig> scored, Score(batch));
   const double fitness_seconds = Seconds(fitness_start) - (latency_seconds_ - latency_before_score);
+  if (random && !state_.best_per_iteration.empty()) {
+    // The best so far stays first unless this batch beats it (ties by canonical key, as Score).
+    const ScoredConfig& before = state_.best_per_iteration.back();
+    const ScoredConfig& now = scored.front();
+    if (before.loss < now.loss ||
+        (before.loss == now.loss && CanonicalKey(before.config) < CanonicalKey(now.config))) {
+      scored.insert(scored.begin(), before);
+    }
+  }
   const int keep = random ? 1 : std::min<int>(options_.parents, static_cast<int>(scored.size()));
   std::vector<SubTransformerConfig> parents;
   for (int i = 0; i < keep; ++i) parents.push_back(scored[i].config);
 
-  std::vector<SubTransformerConfig> next;
-  const bool last = random || state_.iteration + 1 >= options_.iterations;
-  if (!last) {
+  std::vector<SubTransformerConfig> next = std::move(rest);
+  const bool last = random ? next.empty() : state_.iteration + 1 >= options_.iterations;
+  if (!random && !last) {
     // The next generation: the parents, their mutants, their children, all within the limits.
     next = parents;
     for (int i = 0; i < options_.mutations; ++i) {

@@ -20,7 +20,9 @@
 // uninterrupted one.
 //
 // Random search: `random_evaluations` (default: what evolution with the same settings evaluates)
-// configs sampled under the constraints, all evaluated; the best is the answer.
+// configs sampled under the constraints, all drawn by the first step and evaluated `population`
+// at a time, a step each (progress and resume per batch); the best is the answer, the same
+// whatever the batching.
 #ifndef HATFLEET_SEARCH_EVOLUTION_H_
 #define HATFLEET_SEARCH_EVOLUTION_H_
 
@@ -56,6 +58,9 @@ struct EvolutionOptions {
   // What evolution with these settings evaluates at most: the first population, then the new
   // members of each later iteration.
   int64_t EvolutionBudget() const;
+  // Steps a search with these settings takes: `iterations` for evolution; for random search its
+  // evaluations in batches of `population` (HAT's settings: 30 either way).
+  int Steps() const;
 };
 
 absl::StatusOr<SearchStrategy> ParseSearchStrategy(const std::string& name);  // evolution|random

@@ -200,7 +200,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSearchJob(const v1::SubmitJobRequest&
   }
   v1::JobSpec full = req.spec();
   *full.mutable_search() = spec;
-  const int64_t steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
+  const int64_t steps = options.Steps();
   return SubmitServerJob(req, full, static_cast<int64_t>(sweep->size()) * steps);
 }
 

@@ -263,7 +263,7 @@ absl::StatusOr<ServerJobOutput> SearchJob::Run(JobContext& context) {
         context.ReportProgress(before.done(), before.total(), "resuming", saved.history));
   }
   StoredFitness cache(c);
-  const int steps = options.strategy == SearchStrategy::kRandom ? 1 : options.iterations;
+  const int steps = options.Steps();
   const int64_t total = static_cast<int64_t>(sweep.size()) * steps;
 
   for (size_t r = saved.run; r < sweep.size(); ++r) {

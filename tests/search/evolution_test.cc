@@ -294,6 +294,53 @@ TEST_F(EvolutionTest, RandomSearchSpendsEvolutionsBudgetAndEvolutionBeatsItOnEve
   }
 }
 
+// Random search scores a population's worth of candidates per step, so it shows progress and
+// can resume between batches; its answer is the best of all its candidates whatever the batching.
+TEST_F(EvolutionTest, RandomSearchScoresItsCandidatesInBatchesAndResumesBetweenThem) {
+  const double limit = MedianLatency();
+  EvolutionOptions r = Small(7);
+  r.strategy = SearchStrategy::kRandom;
+  const int steps = r.Steps();
+  EXPECT_EQ(steps, static_cast<int>((r.EvolutionBudget() + r.population - 1) / r.population));
+  ASSERT_GT(steps, 1);
+  ASSERT_OK_AND_ASSIGN(EvolutionSearch whole, Make(r, limit));
+  std::vector<double> best_per_step;
+  while (!whole.done()) {
+    ASSERT_OK_AND_ASSIGN(IterationReport report, whole.Step());
+    EXPECT_EQ(report.total_iterations, steps);
+    EXPECT_LE(report.evaluations + report.cache_hits,
+              static_cast<int64_t>(report.iteration) * r.population);
+    best_per_step.push_back(report.best.loss);
+  }
+  ASSERT_EQ(static_cast<int>(best_per_step.size()), steps);
+  EXPECT_TRUE(std::is_sorted(best_per_step.rbegin(), best_per_step.rend()))
+      << "the best so far never gets worse";
+  EXPECT_EQ(whole.state().evaluations + whole.state().cache_hits, r.EvolutionBudget());
+
+  // The answer is the best of every candidate: score them all at once and compare.
+  std::unique_ptr<FitnessCache> other = NewMemoryFitnessCache();
+  ASSERT_OK_AND_ASSIGN(EvolutionSearch first, EvolutionSearch::Create(hat::testing::ToySpace(), r,
+                                                                      {{"cpu", limit, &latency_}},
+                                                                      &fitness_, other.get()));
+  ASSERT_THAT(first.Step().status(), IsOk());
+  double lowest = first.state().best_per_iteration.back().loss;
+  for (const SubTransformerConfig& c : first.state().population) {
+    lowest = std::min(lowest, DistanceFitness::Loss(c));
+  }
+  EXPECT_EQ(whole.best().loss, lowest);
+
+  // Resumed from the state saved after the first batch, read back as text: the same answer.
+  ASSERT_OK_AND_ASSIGN(SearchState saved,
+                       SearchState::FromJson(first.state().ToJson(), hat::testing::ToySpace()));
+  ASSERT_OK_AND_ASSIGN(
+      EvolutionSearch resumed,
+      EvolutionSearch::Create(hat::testing::ToySpace(), r, {{"cpu", limit, &latency_}}, &fitness_,
+                              other.get(), saved));
+  ASSERT_OK_AND_ASSIGN(ScoredConfig resumed_best, Run(resumed));
+  EXPECT_EQ(CanonicalKey(resumed_best.config), CanonicalKey(whole.best().config));
+  EXPECT_EQ(resumed.state().iteration, steps);
+}
+
 TEST(FitnessCacheTest, TheFileCacheKeepsLossesAcrossRunsAndSurvivesATornLastLine) {
   hat::testing::TempDir dir;
   const std::string path = dir.File("fitness.jsonl");
