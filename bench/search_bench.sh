@@ -102,7 +102,7 @@ if "timing" in parts:
     print(f"\n| timing | value |\n|---|---|")
     print(f"| iterations | {len(its)} |")
     print(f"| evaluations / cache hits | {r['evaluations']} / {r['cache_hits']} |")
-    print(f"| wall time | {r['seconds'] / 60:.1f} min |")
+    print(f"| search time (its iterations, over every invocation) | {r['seconds'] / 60:.1f} min |")
     print(f"| peak resident memory | {r.get('peak_resident_mb', 0):.0f} MB |")
     print(f"| fitness per iteration (median) | {statistics.median(fit):.2f} s |")
     print(f"| prediction per iteration (median) | {statistics.median(lat) * 1000:.1f} ms |")

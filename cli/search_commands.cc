@@ -129,6 +129,9 @@ absl::Status RunSearch(SearchRunFlags f) {
   nlohmann::json runs = nlohmann::json::array();
   std::vector<FrontPoint> points;
   int64_t evaluations = 0, cache_hits = 0;
+  // What the search cost, kept with each run's saved state so that a resumed or repeated command
+  // reports the work of every invocation, not only its own.
+  double search_seconds = 0, peak_mb = 0;
   const auto start = std::chrono::steady_clock::now();
   for (size_t r = 0; r < sweep.size(); ++r) {
     const SweepPoint& limits = sweep[r];
@@ -142,6 +145,7 @@ absl::Status RunSearch(SearchRunFlags f) {
     const std::string settings = SettingsKey(f, fitness->Identity(), limits);
     SearchState state;
     nlohmann::json timing = nlohmann::json::array();  // per iteration, kept with the state
+    double run_peak_mb = 0;
     if (std::filesystem::exists(state_file)) {
       HAT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(state_file, 1 << 30));
       const nlohmann::json saved = nlohmann::json::parse(text, nullptr, false);
@@ -153,6 +157,7 @@ absl::Status RunSearch(SearchRunFlags f) {
       }
       HAT_ASSIGN_OR_RETURN(state, SearchState::FromJson(saved["state"].dump(), fitness->space()));
       if (saved.contains("timing") && saved["timing"].is_array()) timing = saved["timing"];
+      run_peak_mb = saved.value("peak_resident_mb", 0.0);
       std::cerr << "hatctl: resuming after iteration " << state.iteration << "\n";
     }
     HAT_ASSIGN_OR_RETURN(EvolutionSearch search,
@@ -172,10 +177,12 @@ absl::Status RunSearch(SearchRunFlags f) {
                         {"fitness_s", report.fitness_seconds},
                         {"latency_s", report.latency_seconds},
                         {"bookkeeping_s", report.bookkeeping_seconds}});
+      run_peak_mb = std::max(run_peak_mb, PeakResidentMb());
       HAT_RETURN_IF_ERROR(WriteFileAtomically(
           state_file, nlohmann::json{{"settings", settings},
                                      {"state", nlohmann::json::parse(search.state().ToJson())},
-                                     {"timing", timing}}
+                                     {"timing", timing},
+                                     {"peak_resident_mb", run_peak_mb}}
                           .dump()));
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
@@ -209,6 +216,11 @@ absl::Status RunSearch(SearchRunFlags f) {
                     {"iterations", timing}});
     evaluations += search.state().evaluations;
     cache_hits += search.state().cache_hits;
+    peak_mb = std::max(peak_mb, run_peak_mb);
+    for (const nlohmann::json& t : timing) {
+      search_seconds +=
+          t.value("fitness_s", 0.0) + t.value("latency_s", 0.0) + t.value("bookkeeping_s", 0.0);
+    }
     points.push_back({static_cast<int>(r), best.loss, best.latency_ms[FrontAxis(specs)]});
   }
   nlohmann::json front = nlohmann::json::array();
@@ -227,9 +239,13 @@ absl::Status RunSearch(SearchRunFlags f) {
       {"pareto", front},
       {"evaluations", evaluations},
       {"cache_hits", cache_hits},
-      // One SuperTransformer shared by every evaluation: this is what a search costs in memory.
-      {"peak_resident_mb", PeakResidentMb()},
-      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+      // One SuperTransformer shared by every evaluation: this is what a search costs in memory
+      // (the most any invocation that ran iterations reached; this one's when none ran).
+      {"peak_resident_mb", std::max(peak_mb, PeakResidentMb())},
+      // The iterations' time over every invocation, and this invocation's wall time.
+      {"seconds", search_seconds},
+      {"this_invocation_seconds",
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   HAT_RETURN_IF_ERROR(WriteFileAtomically(f.out + "/result.json", result.dump(1) + "\n"));
   if (f.json) {
     PrintJson(result);

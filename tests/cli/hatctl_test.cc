@@ -586,6 +586,10 @@ TEST(HatctlSearchTest, ASweepWritesLoadableWinnersWithinTheLimitsAndResumes) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const nlohmann::json second = nlohmann::json::parse(again.out);
   EXPECT_EQ(second["runs"], result["runs"]);
+  // What the search cost is the first invocation's, kept with the state: the second did no work.
+  EXPECT_GT(result["seconds"].get<double>(), 0);
+  EXPECT_EQ(second["seconds"], result["seconds"]);
+  EXPECT_GE(second["peak_resident_mb"].get<double>(), result["peak_resident_mb"].get<double>());
   std::ifstream cache_again(dir.File("search/fitness_cache.jsonl"));
   EXPECT_EQ(std::count(std::istreambuf_iterator<char>(cache_again), {}, '\n'), lines);
 
