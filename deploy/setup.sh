@@ -42,9 +42,10 @@ if ((WITH_BENCH)); then
   PACKAGES+=(python3-torch python3-numpy)
 fi
 
-# Tests only: the dashboard's browser test (headless Chromium) and promtool for /metrics.
+# Tests only: the dashboard's browser test (headless Chromium), promtool for /metrics and
+# systemd-analyze for the service units.
 if ((WITH_TEST_TOOLS)); then
-  PACKAGES+=(chromium chromium-driver prometheus)
+  PACKAGES+=(chromium chromium-driver prometheus systemd)
 fi
 
 missing=()
