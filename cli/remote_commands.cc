@@ -32,8 +32,6 @@
 namespace hat::cli {
 namespace {
 
-const char* StateName(v1::JobState s) { return JobStateName(s); }
-
 const char* AgentStateName(v1::AgentState s) {
   switch (s) {
     case v1::AGENT_STATE_IDLE:
@@ -52,7 +50,7 @@ const char* AgentStateName(v1::AgentState s) {
 void PrintJobLine(const v1::Job& job) {
   const v1::JobProgress& p = job.progress();
   std::cout << absl::StrFormat(
-      "%-12s %-10s %6d/%-6d failed %-4d %s\n", job.job_id(), StateName(job.state()), p.done(),
+      "%-12s %-10s %6d/%-6d failed %-4d %s\n", job.job_id(), JobStateName(job.state()), p.done(),
       p.total(), p.failed(),
       job.spec().has_latency_dataset()
           ? absl::StrCat("latency-dataset ", job.spec().latency_dataset().device_class())
@@ -263,14 +261,14 @@ absl::StatusOr<int> Watch(const RemoteOptions& o) {
       PrintProgress(job.job_id(), static_cast<int>(p.done() + p.failed()),
                     static_cast<int>(p.total()), p.rate_per_s(), std::max(0.0, p.eta_s()),
                     phase.empty() || job.state() != v1::JOB_STATE_RUNNING
-                        ? std::string(StateName(job.state()))
-                        : absl::StrCat(StateName(job.state()), ": ", phase));
+                        ? std::string(JobStateName(job.state()))
+                        : absl::StrCat(JobStateName(job.state()), ": ", phase));
     }
   }
   HAT_RETURN_IF_ERROR(c.Check(reader->Finish()));
   if (!any) return absl::UnavailableError("the server sent no update");
   if (!o.json) {
-    std::cout << job.job_id() << " " << StateName(job.state());
+    std::cout << job.job_id() << " " << JobStateName(job.state());
     if (!job.error().empty()) std::cout << ": " << job.error();
     std::cout << "\n";
   }

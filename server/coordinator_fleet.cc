@@ -319,13 +319,11 @@ absl::Status Coordinator::ReleaseLease(const v1::ReleaseLeaseRequest& req) {
 }
 
 v1::ListAgentsResponse Coordinator::ListAgents(const std::string& device_class) {
-  absl::MutexLock lock(&mu_);
-  v1::ListAgentsResponse resp;
-  for (const auto& [id, a] : agents_) {
-    if (!device_class.empty() && a.agent.device_class() != device_class) continue;
-    *resp.add_agents() = a.agent;
-  }
-  return resp;
+  v1::ListAgentsRequest req;
+  req.set_device_class(device_class);  // page_size 0: every agent
+  absl::StatusOr<v1::ListAgentsResponse> all = ListAgents(req);
+  // Only a malformed class name fails, and no agent has one.
+  return all.ok() ? *std::move(all) : v1::ListAgentsResponse();
 }
 
 }  // namespace hat

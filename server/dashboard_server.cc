@@ -93,26 +93,13 @@ absl::StatusOr<v1::JobState> StateParam(const httplib::Request& req) {
                    "': expected queued, running, succeeded, failed or cancelled"));
 }
 
-// The value of `name` in an application/x-www-form-urlencoded body ("" when absent).
-std::string FormValue(absl::string_view body, absl::string_view name) {
-  for (absl::string_view pair : absl::StrSplit(body, '&')) {
-    if (!absl::ConsumePrefix(&pair, name) || !absl::ConsumePrefix(&pair, "=")) continue;
-    std::string value;
-    for (size_t i = 0; i < pair.size(); ++i) {
-      int hex = 0;
-      if (pair[i] == '+') {
-        value += ' ';
-      } else if (pair[i] == '%' && i + 2 < pair.size() &&
-                 absl::SimpleHexAtoi(pair.substr(i + 1, 2), &hex)) {
-        value += static_cast<char>(hex);
-        i += 2;
-      } else {
-        value += pair[i];
-      }
-    }
-    return value;
-  }
-  return "";
+// The value of `name` in an application/x-www-form-urlencoded body ("" when absent), decoded by
+// httplib's own form parser. Read from the body alone: req.params mixes in the query string.
+std::string FormValue(const std::string& body, const std::string& name) {
+  httplib::Params form;
+  httplib::detail::parse_query_text(body, form);
+  auto it = form.find(name);
+  return it == form.end() ? "" : it->second;
 }
 
 absl::string_view AssetBody(absl::string_view name) {

@@ -5,7 +5,8 @@
 
 const POLL_MS = 2000;
 const AGENT_PAGE = 100;
-const view = { agentToken: "", nextAgentToken: "", agentClass: "", job: "", predictor: null };
+const view = { agentToken: "", nextAgentToken: "", agentClass: "", job: "", predictor: null,
+               summary: null };
 const charts = {};
 
 const num = (x) => (x === undefined || x === null || x === "" ? 0 : Number(x));
@@ -101,6 +102,7 @@ function draw(id, config, points) {
 
 async function refreshFleet() {
   const summary = await api("/api/v1/summary");
+  view.summary = summary;  // the datasets panel reads it too
   const classes = summary.classes || [];
   fill(document.querySelector("#classes tbody"), classes.map((c) => row([
     c.deviceClass, num(c.agentsIdle), num(c.agentsMeasuring), num(c.agentsLost),
@@ -249,7 +251,7 @@ async function refreshPredictorDetail() {
 }
 
 async function refreshDatasets() {
-  const summary = await api("/api/v1/summary");
+  const summary = view.summary || { classes: [] };  // fetched by refreshFleet
   const container = document.getElementById("dataset-charts");
   for (const c of summary.classes || []) {
     if (num(c.tasksDone) === 0) continue;
