@@ -55,7 +55,9 @@ absl::Status AgentOptions::Validate() const {
 }
 
 Agent::Agent(AgentOptions options, std::shared_ptr<grpc::Channel> channel)
-    : options_(std::move(options)), stub_(v1::FleetService::NewStub(channel)) {}
+    : options_(std::move(options)),
+      device_probe_(options_.sysfs_root),
+      stub_(v1::FleetService::NewStub(channel)) {}
 
 Agent::~Agent() = default;
 
@@ -255,9 +257,11 @@ v1::MeasurementResult Agent::Measure(const v1::MeasurementTask& task) {
   absl::StatusOr<std::unique_ptr<TimedWorkload>> workload = e.factory->Create(*config, shape);
   if (!workload.ok()) return fail(workload.status());
   const DriftReference drift{e.reference.get(), e.reference_baseline_ms};
+  const DeviceSnapshot before = device_probe_.Read();
   absl::StatusOr<ConfigMeasurement> m =
       MeasureWorkload(**workload, *protocol, Clock::Real(), e.reference ? &drift : nullptr);
   if (!m.ok()) return fail(m.status());
+  ToProto(DeviceConditionProbe::Compare(before, device_probe_.Read()), result.mutable_condition());
   result.set_drift_factor(m->drift_factor);
   result.set_reference_ms(m->reference_ms);
   result.set_reference_baseline_ms(m->reference_baseline_ms);

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "hat/v1/fleet_service.grpc.pb.h"
+#include "measure/device_condition.h"
 
 namespace hat {
 
@@ -38,6 +39,9 @@ struct AgentOptions {
   int64_t rpc_timeout_ms = 15000;
   int64_t max_backoff_ms = 10000;
   uint64_t weights_seed = 1;
+  // Where temperature, frequency and throttling are read (measure/device_condition.h): "/sys",
+  // or the host's /sys mounted elsewhere in a container.
+  std::string sysfs_root = "/sys";
 
   absl::Status Validate() const;
 };
@@ -66,6 +70,7 @@ class Agent {
   std::unique_ptr<grpc::ClientContext> NewContext(int64_t timeout_ms) const;
 
   const AgentOptions options_;
+  const DeviceConditionProbe device_probe_;
   std::unique_ptr<v1::FleetService::Stub> stub_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> need_register_{true};

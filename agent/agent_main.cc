@@ -2,6 +2,7 @@
 //
 //   hat-agent --server ADDR --device-class NAME --token T [--device cpu|cuda] [--threads N]
 //             [--host-group G] [--tls-ca F [--tls-cert F --tls-key F]] [--pin-cpus]
+//             [--sysfs-root DIR]
 //
 // The token may come from HAT_FLEET_TOKEN or --token-file instead. SIGINT/SIGTERM: the
 // measurement in hand is finished and reported, then the agent exits 0.
@@ -28,6 +29,9 @@ ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
 ABSL_FLAG(int, threads, 1, "Intra-op threads for measuring");
 ABSL_FLAG(std::string, host_group, "", "Agents sharing this name never measure at once");
 ABSL_FLAG(bool, pin_cpus, false, "Pin to the last --threads CPUs");
+ABSL_FLAG(std::string, sysfs_root, "/sys",
+          "Where to read temperature, CPU frequency and throttling (the host's /sys in a "
+          "container that mounts it elsewhere)");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA of the server: connect with TLS");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM client key (mutual TLS)");
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   o.threads = absl::GetFlag(FLAGS_threads);
   o.host_group = absl::GetFlag(FLAGS_host_group);
   o.pin_cpus = absl::GetFlag(FLAGS_pin_cpus);
+  o.sysfs_root = absl::GetFlag(FLAGS_sysfs_root);
   o.token = absl::GetFlag(FLAGS_token);
   if (o.token.empty() && std::getenv("HAT_FLEET_TOKEN")) o.token = std::getenv("HAT_FLEET_TOKEN");
   if (o.token.empty() && !absl::GetFlag(FLAGS_token_file).empty()) {

@@ -37,6 +37,7 @@ struct FitOptions {
   int steps = 0;
   bool early_stopping = false;
   bool drift_correction = true;
+  bool include_throttled = false;
   bool json = false;
 };
 
@@ -53,7 +54,8 @@ nlohmann::json AccuracyToJson(const v1::PredictorAccuracy& a) {
           {"within_10pct", a.within_10pct()},
           {"fit_seconds", a.fit_seconds()},
           {"measurements", a.measurements()},
-          {"drift_corrected", a.drift_corrected()}};
+          {"drift_corrected", a.drift_corrected()},
+          {"throttled_left_out", a.throttled_left_out()}};
 }
 
 absl::Status RunFit(const FitOptions& o) {
@@ -61,7 +63,8 @@ absl::Status RunFit(const FitOptions& o) {
   HAT_ASSIGN_OR_RETURN(LatencyFileFormat format, ParseLatencyFileFormat(o.format));
   HAT_ASSIGN_OR_RETURN(v1::PredictorModelKind model, ParsePredictorModel(o.model));
   HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(o.space));
-  HAT_ASSIGN_OR_RETURN(LatencyDataset dataset, LoadLatencyDataset(o.data, format));
+  HAT_ASSIGN_OR_RETURN(LatencyDataset dataset,
+                       LoadLatencyDataset(o.data, format, o.include_throttled));
   // One row per config before the split: repeats of a config never straddle train and test.
   RepeatedMeasurementOptions repeat_options;
   repeat_options.correct_host_drift = o.drift_correction;
@@ -121,10 +124,11 @@ absl::Status RunFit(const FitOptions& o) {
     return absl::OkStatus();
   }
   std::cout << absl::StrFormat(
-      "%s on %s: %d rows from %d measurements (%d corrected for host drift; train %d, valid %d, "
-      "test %d; %d outliers left out), fit in %.2f s\n",
+      "%s on %s: %d rows from %d measurements (%d corrected for host drift, %d throttled left "
+      "out; train %d, valid %d, test %d; %d outliers left out), fit in %.2f s\n",
       PredictorModelName(model), o.data, dataset.rows.size(), a.measurements(), a.drift_corrected(),
-      a.train_rows(), a.valid_rows(), a.test_rows(), a.outliers_dropped(), a.fit_seconds());
+      a.throttled_left_out(), a.train_rows(), a.valid_rows(), a.test_rows(), a.outliers_dropped(),
+      a.fit_seconds());
   std::cout << absl::StrFormat(
       "test: RMSE %.2f ms, MAPE %.2f%%, Kendall tau %.3f, within 5%% %.1f%%, within 10%% %.1f%%\n",
       a.test_rmse_ms(), a.test_mape_pct(), a.test_kendall_tau(), a.within_5pct(), a.within_10pct());
@@ -210,6 +214,9 @@ void AddPredictorCommands(CLI::App& app, int* exit_code) {
   fit->add_flag("--drift-correction,!--no-drift-correction", f->drift_correction,
                 "full format, configs measured more than once: divide each measurement by the "
                 "host's drift that the repeats show (default on; a no-op without repeats)");
+  fit->add_flag("--include-throttled", f->include_throttled,
+                "full format: train on measurements of a throttled device too (left out by "
+                "default)");
   fit->add_flag("--json", f->json,
                 "Print JSON: test_rmse_ms, test_mape_pct, test_kendall_tau, within_5pct, "
                 "within_10pct, fit_seconds, row counts");

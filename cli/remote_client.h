@@ -39,6 +39,7 @@ struct RemoteOptions {
   std::string out;
   std::string model = "default";
   int train_rows = 0;
+  bool include_throttled = false;
   int64_t version = 0;
   std::string strategy = "random";
   int repeats = 1;

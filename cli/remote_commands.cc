@@ -133,6 +133,7 @@ absl::Status SubmitPredictor(const RemoteOptions& o) {
   spec->set_model(o.model);
   spec->set_seed(o.seed);
   spec->set_max_train_rows(o.train_rows);
+  spec->set_include_throttled(o.include_throttled);
   return SubmitAndPrint(o, std::move(req));
 }
 
@@ -376,6 +377,8 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   predictor_job->add_option("--train-rows", o->train_rows,
                             "Train on at most N rows (0: 80% of the measurements)");
+  predictor_job->add_flag("--include-throttled", o->include_throttled,
+                          "Train on measurements of a throttled device too (left out by default)");
   predictor_job->add_option("--idempotency-key", o->idempotency_key,
                             "Resubmitting with the same key returns the same job");
   predictor_job->callback([o, run] { run(SubmitPredictor(*o)); });

@@ -78,6 +78,20 @@ void ToProto(const HardwareInfo& hw, v1::Hardware* out) {
   out->set_os(hw.os);
 }
 
+void ToProto(const DeviceCondition& condition, v1::DeviceCondition* out) {
+  out->set_has_temperature(condition.temperature_c_before && condition.temperature_c_after);
+  out->set_temperature_c_before(condition.temperature_c_before.value_or(0));
+  out->set_temperature_c_after(condition.temperature_c_after.value_or(0));
+  out->set_has_frequency(condition.cpu_freq_khz_before && condition.cpu_freq_khz_after);
+  out->set_cpu_freq_khz_before(condition.cpu_freq_khz_before.value_or(0));
+  out->set_cpu_freq_khz_after(condition.cpu_freq_khz_after.value_or(0));
+  out->set_max_cpu_freq_khz(condition.max_cpu_freq_khz.value_or(0));
+  out->set_governor(condition.governor);
+  out->set_firmware_throttled(condition.firmware_throttled);
+  out->set_throttled(condition.throttled);
+  for (const std::string& reason : condition.throttle_reasons) out->add_throttle_reasons(reason);
+}
+
 double ReportedLatencyMs(const v1::LatencyStats& stats, v1::ProtocolPreset preset) {
   return preset == v1::PROTOCOL_PRESET_HAT ? stats.trimmed_mean_ms() : stats.median_ms();
 }

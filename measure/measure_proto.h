@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "hat/v1/measurement.pb.h"
+#include "measure/device_condition.h"
 #include "measure/hardware.h"
 #include "measure/latency_stats.h"
 #include "measure/protocol.h"
@@ -17,6 +18,7 @@ absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& pro
 
 void ToProto(const LatencyStats& stats, v1::LatencyStats* out);
 void ToProto(const HardwareInfo& hw, v1::Hardware* out);
+void ToProto(const DeviceCondition& condition, v1::DeviceCondition* out);
 
 // The statistic a protocol reports for one component (what total_ms adds up): HAT's trimmed mean
 // under the HAT preset, the median under the adaptive one.

@@ -104,6 +104,7 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
   v1::PredictorAccuracy* accuracy = proto.mutable_accuracy();
   accuracy->set_measurements(dataset.measurements);
   accuracy->set_drift_corrected(dataset.drift_corrected);
+  accuracy->set_throttled_left_out(dataset.throttled_left_out);
 
   if (options.model == v1::PREDICTOR_MODEL_COST_LINEAR) {
     FeatureRows x(dataset.rows.size());

@@ -86,7 +86,8 @@ absl::StatusOr<LatencyDataset> ParseHatCsv(const std::string& text, const std::s
 }
 
 absl::StatusOr<LatencyDataset> ParseFullJsonLines(const std::string& text,
-                                                  const std::string& source) {
+                                                  const std::string& source,
+                                                  bool include_throttled) {
   LatencyDataset dataset;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
@@ -101,6 +102,11 @@ absl::StatusOr<LatencyDataset> ParseFullJsonLines(const std::string& text,
     if (row.contains("error") && row["error"].is_string() &&
         !row["error"].get<std::string>().empty()) {
       continue;  // the config could not be measured; nothing to learn from
+    }
+    if (!include_throttled && row.contains("condition") && row["condition"].is_object() &&
+        row["condition"].value("throttled", false)) {
+      ++dataset.throttled_left_out;
+      continue;
     }
     for (const char* key : {"config", "encoder", "decoder", "protocol"}) {
       if (!row.contains(key) || !row[key].is_object()) {
@@ -159,16 +165,21 @@ absl::StatusOr<LatencyDataset> ParseFullJsonLines(const std::string& text,
     dataset.rows.push_back(record);
   }
   if (dataset.rows.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": no measured rows"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": no measured rows",
+                     dataset.throttled_left_out > 0
+                         ? absl::StrCat(" (", dataset.throttled_left_out,
+                                        " throttled ones left out; --include-throttled takes them)")
+                         : ""));
   }
   return dataset;
 }
 
-absl::StatusOr<LatencyDataset> LoadLatencyDataset(const std::string& path,
-                                                  LatencyFileFormat format) {
+absl::StatusOr<LatencyDataset> LoadLatencyDataset(const std::string& path, LatencyFileFormat format,
+                                                  bool include_throttled) {
   HAT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, size_t{1} << 30));
   return format == LatencyFileFormat::kHatCsv ? ParseHatCsv(text, path)
-                                              : ParseFullJsonLines(text, path);
+                                              : ParseFullJsonLines(text, path, include_throttled);
 }
 
 }  // namespace hat

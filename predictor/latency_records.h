@@ -6,7 +6,8 @@
 //     latency_mean_decoder, latency_std_encoder, latency_std_decoder (ms) — HAT's published
 //     datasets and `hatctl dataset export --format hat-csv`.
 //   - hatfleet's full JSON lines (`full`): `hatctl dataset export --format full`, every per-layer
-//     choice with the measurement protocol; rows with an `error` are skipped.
+//     choice with the measurement protocol; rows with an `error` are skipped, and so are rows
+//     measured on a throttled device unless asked for.
 #ifndef HATFLEET_PREDICTOR_LATENCY_RECORDS_H_
 #define HATFLEET_PREDICTOR_LATENCY_RECORDS_H_
 
@@ -39,6 +40,8 @@ struct LatencyDataset {
   // the rows came from, and how many of them were corrected for host drift.
   int measurements = 0;
   int drift_corrected = 0;
+  // Measurements the reader left out because the device was throttled (full format).
+  int throttled_left_out = 0;
   // The measured workload, when the file says (full format); HAT's CSV does not record it.
   bool has_shape = false;
   CostShape shape;
@@ -52,11 +55,13 @@ absl::StatusOr<LatencyFileFormat> ParseLatencyFileFormat(const std::string& name
 // Parsers of file contents; `source` (the file name) prefixes every error, with the line number.
 // Latencies must be finite and positive, features finite; a file without rows is an error.
 absl::StatusOr<LatencyDataset> ParseHatCsv(const std::string& text, const std::string& source);
+// Rows whose condition says throttled are left out (and counted) unless `include_throttled`.
 absl::StatusOr<LatencyDataset> ParseFullJsonLines(const std::string& text,
-                                                  const std::string& source);
+                                                  const std::string& source,
+                                                  bool include_throttled = false);
 
-absl::StatusOr<LatencyDataset> LoadLatencyDataset(const std::string& path,
-                                                  LatencyFileFormat format);
+absl::StatusOr<LatencyDataset> LoadLatencyDataset(const std::string& path, LatencyFileFormat format,
+                                                  bool include_throttled = false);
 
 }  // namespace hat
 

@@ -237,13 +237,21 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   // Credit the agent that measured: after a re-lease, the late reporter may not be the holder.
   std::optional<AgentEntry> reporter;
   if (result.error().empty()) {
+    v1::Agent* credited = nullptr;
     if (holder && holder->agent.agent_id() == req.agent_id()) {
-      holder->agent.set_measurements_done(holder->agent.measurements_done() + 1);
+      credited = &holder->agent;
     } else if (auto r = agents_.find(req.agent_id()); r != agents_.end()) {
       reporter = r->second;
-      reporter->agent.set_measurements_done(reporter->agent.measurements_done() + 1);
-      PutAgent(batch, *reporter);
+      credited = &reporter->agent;
     }
+    if (credited != nullptr) {
+      credited->set_measurements_done(credited->measurements_done() + 1);
+      *credited->mutable_last_condition() = result.condition();
+      if (result.condition().throttled()) {
+        credited->set_measurements_throttled(credited->measurements_throttled() + 1);
+      }
+    }
+    if (reporter) PutAgent(batch, *reporter);
   }
   if (holder) PutAgent(batch, *holder);
   task.set_lease_id("");

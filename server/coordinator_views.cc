@@ -77,6 +77,7 @@ v1::FleetSummary Coordinator::Summary() {
         break;
     }
     c.set_measurements_done(c.measurements_done() + a.measurements_done());
+    c.set_measurements_throttled(c.measurements_throttled() + a.measurements_throttled());
   }
   for (const auto& [device_class, queue] : queues_) {
     if (!queue.empty()) of(device_class).set_tasks_queued(static_cast<int64_t>(queue.size()));

@@ -78,6 +78,9 @@ std::vector<MetricFamily> FleetFamilies(Coordinator& c) {
   ScrapedFamily expiries("hat_lease_expiries_total",
                          "Leases that ran out or whose agent was lost, since the server started",
                          MetricType::Counter);
+  ScrapedFamily throttled("hat_measurements_throttled_total",
+                          "Stored measurements flagged as taken on a throttled device",
+                          MetricType::Counter);
   ScrapedFamily predictor("hat_predictor_version", "Newest stored latency predictor version",
                           MetricType::Gauge);
   const v1::FleetSummary summary = c.Summary();
@@ -92,6 +95,7 @@ std::vector<MetricFamily> FleetFamilies(Coordinator& c) {
     ended.Add({{"device_class", dc}, {"outcome", "done"}}, s.tasks_done());
     ended.Add({{"device_class", dc}, {"outcome", "failed"}}, s.tasks_failed());
     expiries.Add({{"device_class", dc}}, s.lease_expiries());
+    throttled.Add({{"device_class", dc}}, s.measurements_throttled());
     if (s.predictor_version() > 0) predictor.Add({{"device_class", dc}}, s.predictor_version());
   }
 
@@ -139,8 +143,8 @@ std::vector<MetricFamily> FleetFamilies(Coordinator& c) {
   cache_hits.Add({}, search_cache_hits);
 
   std::vector<MetricFamily> out;
-  for (ScrapedFamily* f : {&agents, &tasks, &ended, &expiries, &predictor, &jobs, &done, &total,
-                           &iterations, &evaluations, &cache_hits}) {
+  for (ScrapedFamily* f : {&agents, &tasks, &ended, &expiries, &throttled, &predictor, &jobs, &done,
+                           &total, &iterations, &evaluations, &cache_hits}) {
     out.push_back(f->Take());
   }
   return out;

@@ -30,13 +30,26 @@ std::string Describe(const CostWorkload& w) {
 absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
                                                    const v1::PredictorTrainingJobSpec& spec,
                                                    const std::function<bool()>& should_stop) {
-  HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> rows,
+  HAT_ASSIGN_OR_RETURN(std::vector<v1::MeasurementResult> stored_rows,
                        coordinator.Measurements(spec.device_class()));
+  // Measurements of a throttled device describe its heat, not the model: left out unless asked.
+  std::vector<v1::MeasurementResult> rows;
+  int throttled = 0;
+  for (v1::MeasurementResult& r : stored_rows) {
+    if (r.condition().throttled() && !spec.include_throttled()) {
+      ++throttled;
+    } else {
+      rows.push_back(std::move(r));
+    }
+  }
   if (static_cast<int>(rows.size()) < kMinPredictorMeasurements) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("device class '", spec.device_class(), "' has ", rows.size(),
-                     " stored measurements; a predictor needs at least ", kMinPredictorMeasurements,
-                     " (run a latency-dataset job on it first)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "device class '", spec.device_class(), "' has ", rows.size(), " stored measurements",
+        throttled > 0
+            ? absl::StrCat(" besides ", throttled, " throttled ones (include_throttled takes them)")
+            : "",
+        "; a predictor needs at least ", kMinPredictorMeasurements,
+        " (run a latency-dataset job on it first)"));
   }
   // The workload each measurement describes, from its job's design space and its protocol.
   std::map<std::string, DesignSpace> spaces;
@@ -69,6 +82,7 @@ absl::StatusOr<v1::StoredPredictor> TrainPredictor(Coordinator& coordinator,
   // One row per config (a config measured twice must not sit in both train and test), after
   // removing the host drift its repeats show.
   CombineRepeatedMeasurements(&dataset);
+  dataset.throttled_left_out = throttled;
   LatencyPredictorOptions options;
   HAT_ASSIGN_OR_RETURN(options.model, ParsePredictorModel(spec.model()));
   options.seed = spec.seed();

@@ -83,6 +83,23 @@ function hardwareText(h) {
   return parts.filter((p) => p).join(", ");
 }
 
+// The device around an agent's newest measurement: "61.2 °C, 1500 MHz", and why it was
+// throttled when it was (the cell is then marked, its reasons in the tooltip).
+function conditionCell(c) {
+  const cell = document.createElement("span");
+  if (!c) return cell;
+  const parts = [];
+  if (c.hasTemperature) parts.push(`${Number(c.temperatureCAfter).toFixed(1)} °C`);
+  if (c.hasFrequency) parts.push(`${Math.round(num(c.cpuFreqKhzAfter) / 1000)} MHz`);
+  if (c.throttled) {
+    parts.push("throttled");
+    cell.className = "throttled";
+    cell.title = (c.throttleReasons || []).join("\n");
+  }
+  cell.textContent = parts.join(", ");
+  return cell;
+}
+
 const PALETTE = ["#2f7be5", "#e5772f", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
 // Draws (or redraws) a chart on canvas `id` and records how many points it shows. Chart.js 3
@@ -107,7 +124,7 @@ async function refreshFleet() {
   fill(document.querySelector("#classes tbody"), classes.map((c) => row([
     c.deviceClass, num(c.agentsIdle), num(c.agentsMeasuring), num(c.agentsLost),
     num(c.tasksQueued), num(c.tasksLeased), num(c.tasksDone), num(c.tasksFailed),
-    num(c.leaseExpiries), num(c.predictorVersion) > 0 ? `v${num(c.predictorVersion)}` : "none",
+    num(c.measurementsThrottled), num(c.leaseExpiries), num(c.predictorVersion) > 0 ? `v${num(c.predictorVersion)}` : "none",
   ], { "data-class": c.deviceClass })));
   const select = document.getElementById("agent-class");
   const known = new Set([...select.options].map((o) => o.value));
@@ -129,7 +146,8 @@ async function refreshFleet() {
     state.className = `state-${a.state}`;
     state.textContent = shortEnum(a.state, "AGENT_STATE_");
     return row([a.agentId, a.deviceClass, state, age(a.lastHeartbeat), a.currentTask || "",
-                num(a.measurementsDone), hardwareText(a.hardware), a.hostGroup || ""],
+                num(a.measurementsDone), conditionCell(a.lastCondition), hardwareText(a.hardware),
+                a.hostGroup || ""],
                { "data-agent-id": a.agentId });
   }));
 }

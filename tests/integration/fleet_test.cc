@@ -14,8 +14,10 @@
 
 #include "hat/v1/fleet_service.grpc.pb.h"
 #include "hat/v1/job_service.grpc.pb.h"
+#include "measure/device_condition.h"
 #include "rpc/grpc_status.h"
 #include "rpc/tls.h"
+#include "tests/support/fake_sysfs.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -60,11 +62,12 @@ class FleetTest : public ::testing::Test {
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
 
   std::unique_ptr<Subprocess> StartAgent(const std::string& name, const std::string& device_class,
-                                         const std::string& token = kFleetToken) {
-    return std::make_unique<Subprocess>(
-        std::vector<std::string>{HAT_AGENT_PATH, "--server=" + Address(),
-                                 "--device_class=" + device_class, "--token=" + token},
-        dir_.File(name + ".log"));
+                                         const std::string& token = kFleetToken,
+                                         std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {HAT_AGENT_PATH, "--server=" + Address(),
+                                     "--device_class=" + device_class, "--token=" + token};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Subprocess>(argv, dir_.File(name + ".log"));
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = kAdminToken) {
@@ -480,6 +483,83 @@ TEST_F(FleetTest, PredictorJobTrainsOnStoredMeasurementsAndHatctlDownloadsIt) {
       Hatctl("predictor download --device-class elsewhere --out " + file, "missing.log");
   EXPECT_EQ(missing_code, 1);
   EXPECT_THAT(missing_out, HasSubstr("no predictor for device class 'elsewhere'"));
+}
+
+// A Raspberry Pi whose firmware says it is throttled, then a cool one, measuring for one device
+// class: every stored measurement carries its device's condition, the throttled ones are flagged,
+// and a predictor leaves them out unless asked to take them.
+TEST_F(FleetTest, AThrottledDevicesMeasurementsAreFlaggedAndLeftOutOfPredictors) {
+  StartServer();
+  hat::testing::FakeSysfs hot(dir_.File("sys-hot")), cool(dir_.File("sys-cool"));
+  hot.SetTemperature(0, 82.0);
+  hot.SetCpu(0, 1000000, 1800000, "performance");
+  hot.SetFirmwareThrottled(kFirmwareThrottled | kFirmwareThrottled << kFirmwareOccurredShift);
+  cool.SetTemperature(0, 45.0);
+  cool.SetCpu(0, 1800000, 1800000, "performance");
+  cool.SetFirmwareThrottled(0);
+
+  // Twelve configs on the hot device, then twelve on the cool one: each measures its own job.
+  std::string hot_agent;
+  for (const auto* sys : {&hot, &cool}) {
+    const bool is_hot = sys == &hot;
+    auto agent =
+        StartAgent(is_hot ? "hot" : "cool", "pi4", kFleetToken, {"--sysfs-root=" + sys->root()});
+    v1::Job job;
+    ASSERT_TRUE(Submit(12, 1, "pi4", &job).ok());
+    ASSERT_TRUE(WaitJobEnded(job.job_id(), 300)) << agent->Log();
+    ASSERT_EQ(GetJob(job.job_id()).state(), v1::JOB_STATE_SUCCEEDED) << agent->Log();
+    if (is_hot) {
+      const v1::ListAgentsResponse agents = Agents();
+      ASSERT_EQ(agents.agents_size(), 1);
+      hot_agent = agents.agents(0).agent_id();
+    }
+    agent->Kill(SIGTERM);
+    ASSERT_EQ(agent->Wait(), 0) << agent->Log();
+  }
+
+  const std::vector<std::string> rows = FullExportRows("pi4");
+  ASSERT_EQ(rows.size(), 24u);
+  int throttled = 0;
+  for (const std::string& row : rows) {
+    const nlohmann::json j = nlohmann::json::parse(row);
+    const nlohmann::json& c = j.at("condition");
+    const bool from_hot = j.at("agent_id") == hot_agent;
+    EXPECT_EQ(c.value("throttled", false), from_hot) << row;
+    EXPECT_EQ(c.value("temperature_c_after", 0.0), from_hot ? 82.0 : 45.0) << row;
+    EXPECT_EQ(c.value("cpu_freq_khz_after", std::string()), from_hot ? "1000000" : "1800000");
+    if (from_hot) {
+      ++throttled;
+      EXPECT_THAT(c.at("throttle_reasons").dump(), HasSubstr("throttled (get_throttled=0x40004)"));
+    }
+  }
+  EXPECT_EQ(throttled, 12);
+  const v1::ListAgentsResponse agents = Agents();
+  ASSERT_EQ(agents.agents_size(), 2);
+  for (const v1::Agent& a : agents.agents()) {
+    const bool is_hot = a.agent_id() == hot_agent;
+    EXPECT_EQ(a.last_condition().throttled(), is_hot);
+    EXPECT_EQ(a.measurements_throttled(), is_hot ? 12 : 0);
+    EXPECT_EQ(a.measurements_done(), 12);
+  }
+
+  // The predictor trains on the cool measurements, or on all of them when asked.
+  for (const bool include : {false, true}) {
+    auto [code, out] = Hatctl(std::string("jobs submit predictor --device-class pi4") +
+                                  (include ? " --include-throttled" : ""),
+                              include ? "predictor-all.log" : "predictor.log");
+    ASSERT_EQ(code, 0) << out;
+    const std::string id = out.substr(0, out.find('\n'));
+    ASSERT_TRUE(WaitJobEnded(id, 120));
+    const v1::Job done = GetJob(id);
+    ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error();
+    EXPECT_EQ(done.result().measurements(), include ? 24 : 12);
+    v1::GetPredictorRequest req;
+    req.set_device_class("pi4");
+    v1::StoredPredictor stored;
+    ASSERT_TRUE(stub_->GetPredictor(Ctx().get(), req, &stored).ok());
+    EXPECT_EQ(stored.predictor().accuracy().throttled_left_out(), include ? 0 : 12);
+    EXPECT_EQ(stored.predictor().accuracy().measurements(), include ? 24 : 12);
+  }
 }
 
 }  // namespace

@@ -107,6 +107,25 @@ TEST(FullJsonLinesTest, TakesTheProtocolsStatisticAndShape) {
   EXPECT_EQ(d.rows[0].started_at_ms, 1795952295403);
 }
 
+TEST(FullJsonLinesTest, ThrottledRowsAreLeftOutAndCountedUnlessAsked) {
+  std::string throttled = FullRow("PROTOCOL_PRESET_HAT", 30);
+  throttled.insert(1, R"("condition": {"throttled": true, "throttle_reasons": ["hot"]}, )");
+  std::string cool = FullRow("PROTOCOL_PRESET_HAT", 30);
+  cool.insert(1, R"("condition": {"temperature_c_after": 45}, )");
+  const std::string text = throttled + "\n" + cool + "\n" + throttled + "\n";
+  ASSERT_OK_AND_ASSIGN(LatencyDataset d, ParseFullJsonLines(text, "d.jsonl"));
+  EXPECT_EQ(d.rows.size(), 1u);
+  EXPECT_EQ(d.throttled_left_out, 2);
+  ASSERT_OK_AND_ASSIGN(LatencyDataset all,
+                       ParseFullJsonLines(text, "d.jsonl", /*include_throttled=*/true));
+  EXPECT_EQ(all.rows.size(), 3u);
+  EXPECT_EQ(all.throttled_left_out, 0);
+  EXPECT_THAT(ParseFullJsonLines(throttled + "\n", "d.jsonl"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no measured rows (1 throttled ones left out; "
+                                 "--include-throttled takes them)")));
+}
+
 TEST(FullJsonLinesTest, RefusesMixedWorkloadsAndBrokenRows) {
   EXPECT_THAT(ParseFullJsonLines(FullRow("PROTOCOL_PRESET_HAT", 30) + "\n" +
                                      FullRow("PROTOCOL_PRESET_HAT", 23) + "\n",
