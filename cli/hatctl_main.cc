@@ -12,6 +12,7 @@
 #include "cli/checkpoint_commands.h"
 #include "cli/cli_output.h"
 #include "cli/config_commands.h"
+#include "cli/health_command.h"
 #include "cli/measure_command.h"
 #include "cli/nmt_commands.h"
 #include "cli/predictor_commands.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   hat::cli::AddPredictorCommands(app, &exit_code);
   hat::cli::AddNmtCommands(app, &exit_code);
   hat::cli::AddCheckpointCommands(app, &exit_code);
+  hat::cli::AddHealthCommand(app, &exit_code);
   // After AddPredictorCommands: adds the remote `predictor list|download` to its subcommand.
   hat::cli::AddRemoteCommands(app, &exit_code);
   // After AddNmtCommands: adds `supernet upload`.

@@ -31,12 +31,14 @@ void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o) {
   cmd->add_flag("--json", o->json, "Print JSON");
 }
 
+std::string ServerAddress(const RemoteOptions& o) {
+  if (!o.server.empty()) return o.server;
+  return std::getenv("HAT_SERVER") ? std::getenv("HAT_SERVER") : "127.0.0.1:7070";
+}
+
 absl::StatusOr<Client> Client::Connect(const RemoteOptions& o) {
   Client c;
-  std::string server = o.server;
-  if (server.empty()) {
-    server = std::getenv("HAT_SERVER") ? std::getenv("HAT_SERVER") : "127.0.0.1:7070";
-  }
+  const std::string server = ServerAddress(o);
   c.token_ = o.token;
   if (c.token_.empty() && std::getenv("HAT_TOKEN")) c.token_ = std::getenv("HAT_TOKEN");
   if (c.token_.empty() && !o.token_file.empty()) {

@@ -61,6 +61,9 @@ struct RemoteOptions {
 
 void AddConnectionFlags(CLI::App* cmd, RemoteOptions* o);
 
+// The server to talk to: --server, else HAT_SERVER, else 127.0.0.1:7070.
+std::string ServerAddress(const RemoteOptions& o);
+
 // A JobService client for the options' server and token.
 class Client {
  public:

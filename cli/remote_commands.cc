@@ -10,9 +10,11 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_output.h"
 #include "cli/remote_client.h"
@@ -65,6 +67,16 @@ void PrintJobLine(const v1::Job& job) {
           : std::string("job"));
 }
 
+// The device around an agent's newest measurement: "61.2 C 1500 MHz throttled", "-" when the
+// host exposes none of it.
+std::string ConditionText(const v1::DeviceCondition& c) {
+  std::vector<std::string> parts;
+  if (c.has_temperature()) parts.push_back(absl::StrFormat("%.1f C", c.temperature_c_after()));
+  if (c.has_frequency()) parts.push_back(absl::StrCat(c.cpu_freq_khz_after() / 1000, " MHz"));
+  if (c.throttled()) parts.push_back("throttled");
+  return parts.empty() ? "-" : absl::StrJoin(parts, " ");
+}
+
 absl::Status AgentsList(const RemoteOptions& o) {
   HAT_ASSIGN_OR_RETURN(Client c, Client::Connect(o));
   v1::ListAgentsRequest req;
@@ -75,11 +87,12 @@ absl::Status AgentsList(const RemoteOptions& o) {
     std::cout << ToJson(resp) << "\n";
     return absl::OkStatus();
   }
-  std::cout << absl::StrFormat("%-14s %-14s %-10s %8s  %s\n", "agent", "device_class", "state",
-                               "measured", "hardware");
+  std::cout << absl::StrFormat("%-14s %-14s %-10s %8s %9s  %-22s %s\n", "agent", "device_class",
+                               "state", "measured", "throttled", "condition", "hardware");
   for (const v1::Agent& a : resp.agents()) {
-    std::cout << absl::StrFormat("%-14s %-14s %-10s %8d  %s, %d threads\n", a.agent_id(),
+    std::cout << absl::StrFormat("%-14s %-14s %-10s %8d %9d  %-22s %s, %d threads\n", a.agent_id(),
                                  a.device_class(), AgentStateName(a.state()), a.measurements_done(),
+                                 a.measurements_throttled(), ConditionText(a.last_condition()),
                                  a.hardware().cpu_model(), a.hardware().threads());
   }
   return absl::OkStatus();

@@ -2,7 +2,9 @@
 # deploy/setup.sh: make this Debian bookworm machine able to build hatfleet, then build it.
 #
 # Idempotent: apt runs only when a package is missing; the CMake build is incremental.
-# Usage: deploy/setup.sh [--no-build] [--debug] [--with-bench] [--with-test-tools]
+# Usage: deploy/setup.sh [--no-build] [--debug] [--with-bench] [--with-test-tools] [--agent-only]
+#   --agent-only: a device's set-up: the packages hat-agent needs and a build of hat-agent alone
+#   (cmake -DHAT_AGENT_ONLY=ON; deploy/pi/install.sh and the agent images use it).
 #   BUILD_DIR (default: build) and JOBS (default: 2) may be set in the environment.
 set -euo pipefail
 
@@ -13,14 +15,16 @@ BUILD_TYPE=Release
 DO_BUILD=1
 WITH_BENCH=0
 WITH_TEST_TOOLS=0
+AGENT_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) DO_BUILD=0 ;;
     --debug) BUILD_TYPE=Debug ;;
     --with-bench) WITH_BENCH=1 ;;
     --with-test-tools) WITH_TEST_TOOLS=1 ;;
+    --agent-only) AGENT_ONLY=1 ;;
     *) echo "setup.sh: unknown argument '$arg' (expected --no-build, --debug, --with-bench," \
-         "--with-test-tools)" >&2
+         "--with-test-tools, --agent-only)" >&2
        exit 2 ;;
   esac
 done
@@ -28,7 +32,7 @@ done
 # Every Debian package the project needs, build and run time. libopenblas0-openmp matters:
 # without it Debian's LibTorch falls back to reference BLAS, measured 5.6x slower.
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git clang python3
+  build-essential cmake ninja-build ccache pkg-config git clang python3 python3-yaml
   libtorch-dev libopenblas0-openmp
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librocksdb-dev libabsl-dev
@@ -37,6 +41,15 @@ PACKAGES=(
   libsentencepiece-dev zlib1g-dev
   libcpp-httplib-dev prometheus-cpp-dev libjs-chart.js
 )
+# hat-agent alone: no RocksDB, dashboard, sentencepiece, CLI11 or GoogleTest.
+if ((AGENT_ONLY)); then
+  PACKAGES=(
+    build-essential cmake ninja-build ccache pkg-config
+    libtorch-dev libopenblas0-openmp
+    libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+    libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev
+  )
+fi
 # Benchmarks only: the Python PyTorch peer of bench/ (Debian's, the same LibTorch 1.13).
 if ((WITH_BENCH)); then
   PACKAGES+=(python3-torch python3-numpy)
@@ -82,7 +95,7 @@ fi
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
-    -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DHAT_AGENT_ONLY="$AGENT_ONLY" \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"

@@ -485,6 +485,21 @@ TEST_F(FleetTest, PredictorJobTrainsOnStoredMeasurementsAndHatctlDownloadsIt) {
   EXPECT_THAT(missing_out, HasSubstr("no predictor for device class 'elsewhere'"));
 }
 
+// `hatctl health` (what container probes run) needs no token, says SERVING while the server
+// serves, and fails once it is gone.
+TEST_F(FleetTest, HealthCheckAnswersWithoutATokenAndFailsWhenTheServerIsGone) {
+  StartServer();
+  Subprocess ok({HATCTL_PATH, "health", "--server", Address(), "--json"}, dir_.File("h1.log"));
+  EXPECT_EQ(ok.Wait(), 0) << ok.Log();
+  EXPECT_THAT(ok.Log(), HasSubstr("\"status\":\"SERVING\""));
+  server_->Kill(SIGTERM);
+  ASSERT_EQ(server_->Wait(), 0) << server_->Log();
+  Subprocess gone({HATCTL_PATH, "health", "--server", Address(), "--timeout", "2"},
+                  dir_.File("h2.log"));
+  EXPECT_EQ(gone.Wait(), 1) << gone.Log();
+  EXPECT_THAT(gone.Log(), HasSubstr("health check of " + Address()));
+}
+
 // A Raspberry Pi whose firmware says it is throttled, then a cool one, measuring for one device
 // class: every stored measurement carries its device's condition, the throttled ones are flagged,
 // and a predictor leaves them out unless asked to take them.
@@ -541,6 +556,10 @@ TEST_F(FleetTest, AThrottledDevicesMeasurementsAreFlaggedAndLeftOutOfPredictors)
     EXPECT_EQ(a.measurements_throttled(), is_hot ? 12 : 0);
     EXPECT_EQ(a.measurements_done(), 12);
   }
+  const auto [list_code, list] = Hatctl("agents list", "agents.log");
+  ASSERT_EQ(list_code, 0) << list;
+  EXPECT_THAT(list, HasSubstr("82.0 C 1000 MHz throttled"));
+  EXPECT_THAT(list, HasSubstr("45.0 C 1800 MHz"));
 
   // The predictor trains on the cool measurements, or on all of them when asked.
   for (const bool include : {false, true}) {
