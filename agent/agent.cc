@@ -236,7 +236,7 @@ v1::MeasurementResult Agent::Measure(const v1::MeasurementTask& task) {
       absl::StrCat("|", shape.source_tokens, "x", shape.decoder_steps, "x", shape.beam);
   auto engine = engines_.find(key);
   if (engine == engines_.end()) {
-    engines_.clear();  // one SuperTransformer in memory at a time
+    engines_.clear();  // one space's drift reference in memory at a time
     absl::StatusOr<std::unique_ptr<LatencyWorkloadFactory>> created =
         LatencyWorkloadFactory::Create(*space, options_.device, options_.weights_seed);
     if (!created.ok()) return fail(created.status());

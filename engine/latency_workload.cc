@@ -11,7 +11,7 @@
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "engine/sub_transformer.h"
-#include "engine/super_transformer.h"
+#include "engine/super_transformer.h"  // kEosIdx
 #include "engine/torch_status.h"
 #include "engine/transformer_forward.h"
 
@@ -77,6 +77,18 @@ class SubTransformerWorkload : public TimedWorkload {
   EncoderOutput encoder_;
 };
 
+absl::Status CheckShape(const WorkloadShape& shape, int max_positions) {
+  if (shape.source_tokens < 1 || shape.decoder_steps < 1 || shape.beam < 1 ||
+      shape.source_tokens > max_positions || shape.decoder_steps > max_positions ||
+      shape.beam > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workload shape source_tokens=", shape.source_tokens, ", decoder_steps=",
+        shape.decoder_steps, ", beam=", shape.beam, ": tokens and steps must be in [1, ",
+        max_positions, "] (the space's max positions) and beam in [1, 64]"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 LatencyWorkloadFactory::~LatencyWorkloadFactory() = default;
@@ -87,26 +99,27 @@ absl::StatusOr<std::unique_ptr<LatencyWorkloadFactory>> LatencyWorkloadFactory::
   std::unique_ptr<LatencyWorkloadFactory> factory(new LatencyWorkloadFactory());
   factory->space_ = space;
   factory->device_ = device;
-  HAT_ASSIGN_OR_RETURN(factory->super_, SuperTransformer::Create(space, seed));
+  factory->seed_ = seed;
   return factory;
 }
 
 absl::StatusOr<std::unique_ptr<TimedWorkload>> LatencyWorkloadFactory::Create(
     const SubTransformerConfig& config, const WorkloadShape& shape) const {
   HAT_RETURN_IF_ERROR(ValidateConfig(config, space_));
-  if (shape.source_tokens < 1 || shape.decoder_steps < 1 || shape.beam < 1 ||
-      shape.source_tokens > space_.super.max_positions ||
-      shape.decoder_steps > space_.super.max_positions || shape.beam > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workload shape source_tokens=", shape.source_tokens, ", decoder_steps=",
-        shape.decoder_steps, ", beam=", shape.beam, ": tokens and steps must be in [1, ",
-        space_.super.max_positions, "] (the space's max positions) and beam in [1, 64]"));
-  }
-  HAT_ASSIGN_OR_RETURN(SubTransformer model, SubTransformer::Extract(*super_, config));
-  HAT_RETURN_IF_ERROR(model.MoveTo(device_));
+  HAT_RETURN_IF_ERROR(CheckShape(shape, space_.super.max_positions));
+  HAT_ASSIGN_OR_RETURN(SubTransformer model, SubTransformer::Random(space_, config, seed_));
+  return MakeLatencyWorkload(std::move(model), shape, device_);
+}
+
+absl::StatusOr<std::unique_ptr<TimedWorkload>> MakeLatencyWorkload(SubTransformer model,
+                                                                   const WorkloadShape& shape,
+                                                                   const std::string& device) {
+  HAT_RETURN_IF_ERROR(CheckDevice(device));
+  HAT_RETURN_IF_ERROR(CheckShape(shape, model.max_positions()));
+  HAT_RETURN_IF_ERROR(model.MoveTo(device));
   return CallTorch("preparing workload", [&]() -> absl::StatusOr<std::unique_ptr<TimedWorkload>> {
     return std::unique_ptr<TimedWorkload>(
-        new SubTransformerWorkload(std::move(model), shape, device_ == "cuda"));
+        new SubTransformerWorkload(std::move(model), shape, device == "cuda"));
   });
 }
 

@@ -16,7 +16,7 @@
 
 namespace hat {
 
-class SuperTransformer;
+class SubTransformer;
 
 struct WorkloadShape {
   int source_tokens = 30;
@@ -24,18 +24,20 @@ struct WorkloadShape {
   int beam = 5;
 };
 
-// Builds workloads for configs of one design space: it owns one randomly initialised
-// SuperTransformer and extracts each config from it.
+// Builds workloads for configs of one design space. Each SubTransformer is built at its own size
+// with random weights (SubTransformer::Random): latency does not depend on the weights' values,
+// and a device then holds only the model it measures, not a whole SuperTransformer (a Raspberry
+// Pi shares 1-8 GB with the measurement).
 class LatencyWorkloadFactory {
  public:
-  // `device` is "cpu" or "cuda" (CheckDevice). The SuperTransformer is built from `seed`.
+  // `device` is "cpu" or "cuda" (CheckDevice); weights are drawn from `seed`.
   static absl::StatusOr<std::unique_ptr<LatencyWorkloadFactory>> Create(const DesignSpace& space,
                                                                         const std::string& device,
                                                                         uint64_t seed);
   ~LatencyWorkloadFactory();
 
   // The workload of `config`: INVALID_ARGUMENT for an out-of-space config or a shape beyond the
-  // space's max positions; the model is extracted and moved to the device here.
+  // space's max positions; the model is built and moved to the device here.
   absl::StatusOr<std::unique_ptr<TimedWorkload>> Create(const SubTransformerConfig& config,
                                                         const WorkloadShape& shape) const;
 
@@ -43,8 +45,14 @@ class LatencyWorkloadFactory {
   LatencyWorkloadFactory() = default;
   DesignSpace space_;
   std::string device_;
-  std::shared_ptr<SuperTransformer> super_;
+  uint64_t seed_ = 1;
 };
+
+// The workload of a SubTransformer built elsewhere (extracted, loaded or random), moved to
+// `device` here. INVALID_ARGUMENT for a shape beyond the model's max positions.
+absl::StatusOr<std::unique_ptr<TimedWorkload>> MakeLatencyWorkload(SubTransformer model,
+                                                                   const WorkloadShape& shape,
+                                                                   const std::string& device);
 
 }  // namespace hat
 

@@ -33,6 +33,10 @@ class PackedLinear {
   bool defined() const { return packed_.defined(); }
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
+  // Memory held: the packed weight and the bias.
+  int64_t bytes() const {
+    return (packed_.defined() ? packed_.nbytes() : 0) + (bias_.defined() ? bias_.nbytes() : 0);
+  }
 
   // x [..., in] float32 contiguous CPU -> [..., out].
   at::Tensor operator()(const at::Tensor& x) const;

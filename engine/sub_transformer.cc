@@ -2,11 +2,14 @@
 #include "engine/sub_transformer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -135,6 +138,66 @@ absl::StatusOr<SubTransformer> SubTransformer::Extract(const SuperTransformer& s
   });
 }
 
+absl::StatusOr<SubTransformer> SubTransformer::Random(const DesignSpace& space,
+                                                      const SubTransformerConfig& config,
+                                                      uint64_t seed) {
+  return CallTorch("building a random SubTransformer", [&]() -> absl::StatusOr<SubTransformer> {
+    at::NoGradGuard no_grad;
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    SubTransformer sub;
+    sub.config_ = ActiveOnly(config);
+    const SuperTransformerDims& s = space.super;
+    sub.encoder_position_dim_ = s.encoder_embed_dim;
+    sub.decoder_position_dim_ = s.decoder_embed_dim;
+    sub.max_positions_ = s.max_positions;
+    sub.weights_ = Skeleton(sub.config_, s.qkv_dim);
+    // The value distributions of a slice of SuperTransformer::Build's parameters: every bound
+    // and scale from the SuperTransformer's dimensions, not the SubTransformer's.
+    const int64_t q = s.qkv_dim, de = s.encoder_embed_dim, dd = s.decoder_embed_dim;
+    auto xavier_bound = [](int64_t out, int64_t in) {
+      return std::sqrt(6.0 / static_cast<double>(in + out));
+    };
+    const int64_t width = std::max(config.encoder.embed_dim, config.decoder.embed_dim);
+    sub.embed_ = at::empty({s.vocab_size, width})
+                     .normal_(0, std::pow(static_cast<double>(std::max(de, dd)), -0.5), gen);
+    sub.embed_[kPaddingIdx].zero_();
+    auto init = [&](LinearWeights& l, double bound) {
+      l.weight.uniform_(-bound, bound, gen);
+      l.bias.zero_();
+    };
+    auto init_norm = [](LayerNormWeights& n) {
+      n.weight.fill_(1);
+      n.bias.zero_();
+    };
+    for (EncoderLayerWeights& l : sub.weights_.encoder_layers) {
+      init(l.self_attn.qkv, xavier_bound(3 * q, de));
+      init(l.self_attn.out, xavier_bound(de, q));
+      init(l.ffn.fc1, xavier_bound(s.encoder_ffn_embed_dim, de));
+      init(l.ffn.fc2, xavier_bound(de, s.encoder_ffn_embed_dim));
+      init_norm(l.self_attn_norm);
+      init_norm(l.final_norm);
+    }
+    // Encoder-decoder q and k, v: as SuperTransformer::Build draws them (one [3·qkv, d] matrix
+    // when the widths are equal).
+    const double ende_q_bound = de == dd ? xavier_bound(3 * q, dd) : xavier_bound(q, dd);
+    const double ende_kv_bound = de == dd ? xavier_bound(3 * q, de) : xavier_bound(q, de);
+    for (DecoderLayerWeights& l : sub.weights_.decoder_layers) {
+      init(l.self_attn.qkv, xavier_bound(3 * q, dd));
+      init(l.self_attn.out, xavier_bound(dd, q));
+      init(l.ende_attn.q, ende_q_bound);
+      init(l.ende_attn.kv, ende_kv_bound);
+      init(l.ende_attn.out, xavier_bound(dd, q));
+      init(l.ffn.fc1, xavier_bound(s.decoder_ffn_embed_dim, dd));
+      init(l.ffn.fc2, xavier_bound(dd, s.decoder_ffn_embed_dim));
+      for (LayerNormWeights* n : {&l.self_attn_norm, &l.ende_attn_norm, &l.final_norm}) {
+        init_norm(*n);
+      }
+    }
+    sub.FinishEmbeddings();
+    return sub;
+  });
+}
+
 absl::Status SubTransformer::MoveTo(const std::string& device) {
   return CallTorch("moving SubTransformer to " + device, [&]() -> absl::Status {
     const at::Device target(device);
@@ -156,6 +219,31 @@ int64_t SubTransformer::ParameterCount() const {
   SubTransformerWeights w = weights_;  // shallow: tensors are shared handles
   ForEachLayerTensor(w, [&](const std::string&, at::Tensor& t) { count += t.numel(); });
   return count;
+}
+
+int64_t SubTransformer::ResidentBytes() const {
+  std::set<const void*> seen;
+  int64_t bytes = 0;
+  auto add = [&](const at::Tensor& t) {
+    if (t.defined() && seen.insert(t.storage().data()).second) bytes += t.storage().nbytes();
+  };
+  add(embed_);
+  add(weights_.encoder_embed);
+  add(weights_.decoder_embed);
+  add(weights_.encoder_positions);
+  add(weights_.decoder_positions);
+  SubTransformerWeights w = weights_;  // shallow: tensors are shared handles
+  ForEachLayerTensor(w, [&](const std::string&, at::Tensor& t) { add(t); });
+  if (kernels_ != nullptr) {
+    bytes += kernels_->output_projection.bytes();
+    for (const PackedDecoderLayer& l : kernels_->layers) {
+      for (const PackedLinear* p :
+           {&l.self_qkv, &l.self_out, &l.ende_q, &l.ende_out, &l.fc1, &l.fc2}) {
+        bytes += p->bytes();
+      }
+    }
+  }
+  return bytes;
 }
 
 absl::Status SubTransformer::Save(const std::string& path) const {

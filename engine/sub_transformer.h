@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/design_space.h"
 #include "common/subtransformer_config.h"
 #include "engine/sub_transformer_weights.h"
 
@@ -30,6 +31,15 @@ class SubTransformer {
   static absl::StatusOr<SubTransformer> Extract(const SuperTransformer& super,
                                                 const SubTransformerConfig& config);
 
+  // A SubTransformer of `config` in `space` with random weights (seeded), built at its own size
+  // without a SuperTransformer: what latency is measured on, since latency does not depend on
+  // the weights' values. The values are distributed as a slice of SuperTransformer::Create's
+  // (the same bounds and scales, from the SuperTransformer's dimensions), so the arithmetic
+  // sees the same magnitudes.
+  // REQUIRES: ValidateConfig(config, space).ok().
+  static absl::StatusOr<SubTransformer> Random(const DesignSpace& space,
+                                               const SubTransformerConfig& config, uint64_t seed);
+
   static absl::StatusOr<SubTransformer> Load(const std::string& path);
   // Written atomically (temporary file, then rename).
   absl::Status Save(const std::string& path) const;
@@ -44,6 +54,9 @@ class SubTransformer {
   const DecodingKernels* decoding_kernels() const { return kernels_.get(); }
   // Parameters, the shared embedding counted once.
   int64_t ParameterCount() const;
+  // Bytes the model holds: every tensor once (shared storage counted once), the position tables
+  // and the packed decoding kernels. What a device needs for the model beyond LibTorch itself.
+  int64_t ResidentBytes() const;
   // Longest sequence the position tables cover.
   int max_positions() const { return max_positions_; }
 

@@ -64,6 +64,56 @@ TEST_F(SubTransformerTest, SaveLoadRoundTripGivesIdenticalOutputs) {
   EXPECT_TRUE(at::equal(a, b));
 }
 
+// A random SubTransformer is the extracted one's twin in every tensor's name and shape (what
+// latency depends on), drawn from its seed.
+TEST_F(SubTransformerTest, RandomHasTheExtractedModelsTensorsAndIsSeeded) {
+  for (const SubTransformerConfig& config : SampleConfigs(space_, 4, 7)) {
+    ASSERT_OK_AND_ASSIGN(SubTransformer extracted, SubTransformer::Extract(*super_, config));
+    ASSERT_OK_AND_ASSIGN(SubTransformer random, SubTransformer::Random(space_, config, 5));
+    EXPECT_EQ(CanonicalKey(random.config()), CanonicalKey(extracted.config()));
+    EXPECT_EQ(random.ParameterCount(), extracted.ParameterCount());
+    EXPECT_EQ(random.max_positions(), extracted.max_positions());
+    EXPECT_EQ(random.ResidentBytes(), extracted.ResidentBytes());
+    EXPECT_GT(random.ResidentBytes(), 4 * random.ParameterCount());  // + positions, packed copies
+    const std::string pe = dir_.File("extracted.pt"), pr = dir_.File("random.pt");
+    ASSERT_THAT(extracted.Save(pe), IsOk());
+    ASSERT_THAT(random.Save(pr), IsOk());
+    torch::serialize::InputArchive ae, ar;
+    ae.load_from(pe);
+    ar.load_from(pr);
+    ASSERT_EQ(ae.keys(), ar.keys());
+    for (const std::string& key : ae.keys()) {
+      if (key == "meta") continue;
+      at::Tensor te, tr;
+      ae.read(key, te);
+      ar.read(key, tr);
+      EXPECT_EQ(te.sizes(), tr.sizes()) << key;
+      EXPECT_TRUE(at::isfinite(tr).all().item<bool>()) << key;
+      // Drawn from the same distribution: the same spread (what the arithmetic sees).
+      if (te.numel() >= 512) {
+        const double se = te.std().item<double>(), sr = tr.std().item<double>();
+        if (se == 0) {
+          EXPECT_TRUE(at::equal(te, tr)) << key;  // constants: biases 0, norms 1
+        } else {
+          EXPECT_NEAR(sr / se, 1.0, 0.1) << key << ": std " << sr << " vs " << se;
+        }
+      }
+    }
+  }
+  c10::InferenceMode inference;
+  const at::Tensor src = RandomTokens(2, 6, space_.super.vocab_size, 3);
+  const at::Tensor prev = RandomTokens(2, 4, space_.super.vocab_size, 4);
+  auto run = [&](uint64_t seed) {
+    absl::StatusOr<SubTransformer> m = SubTransformer::Random(space_, config_, seed);
+    EXPECT_TRUE(m.ok()) << m.status();
+    return DecodeAll(m->weights(), prev, Encode(m->weights(), src));
+  };
+  const at::Tensor a = run(5), b = run(5), c = run(6);
+  EXPECT_TRUE(at::isfinite(a).all().item<bool>());
+  EXPECT_TRUE(at::equal(a, b));
+  EXPECT_FALSE(at::equal(a, c));
+}
+
 TEST_F(SubTransformerTest, TruncatedOrGarbageFileIsRefused) {
   ASSERT_OK_AND_ASSIGN(SubTransformer model, SubTransformer::Extract(*super_, config_));
   const std::string path = dir_.File("model.pt");
