@@ -90,10 +90,11 @@ absl::Status AgentsList(const RemoteOptions& o) {
   std::cout << absl::StrFormat("%-14s %-14s %-10s %8s %9s  %-22s %s\n", "agent", "device_class",
                                "state", "measured", "throttled", "condition", "hardware");
   for (const v1::Agent& a : resp.agents()) {
-    std::cout << absl::StrFormat("%-14s %-14s %-10s %8d %9d  %-22s %s, %d threads\n", a.agent_id(),
-                                 a.device_class(), AgentStateName(a.state()), a.measurements_done(),
-                                 a.measurements_throttled(), ConditionText(a.last_condition()),
-                                 a.hardware().cpu_model(), a.hardware().threads());
+    std::cout << absl::StrFormat(
+        "%-14s %-14s %-10s %8d %9d  %-22s %s, %d threads%s\n", a.agent_id(), a.device_class(),
+        AgentStateName(a.state()), a.measurements_done(), a.measurements_throttled(),
+        ConditionText(a.last_condition()), a.hardware().cpu_model(), a.hardware().threads(),
+        a.hardware().emulated() ? " (emulated, latency meaningless)" : "");
   }
   return absl::OkStatus();
 }

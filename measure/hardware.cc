@@ -73,6 +73,15 @@ std::string DetectLoadedBlas() {
   return reference.empty() ? "unknown" : reference;
 }
 
+bool LooksEmulated(const std::string& machine, const std::string& cpuinfo) {
+  const bool x86_process = machine == "x86_64" || machine == "i686" || machine == "i386";
+  const bool x86_cpu =
+      absl::StrContains(cpuinfo, "GenuineIntel") || absl::StrContains(cpuinfo, "AuthenticAMD") ||
+      absl::StrContains(cpuinfo, "HygonGenuine") || absl::StrContains(cpuinfo, " sse2");
+  const bool arm_cpu = absl::StrContains(cpuinfo, "CPU implementer");
+  return x86_process ? arm_cpu : x86_cpu;
+}
+
 bool IsReferenceBlas(const std::string& blas) { return absl::StartsWith(blas, "reference"); }
 
 HardwareInfo DetectHostHardware() {
@@ -93,6 +102,10 @@ HardwareInfo DetectHostHardware() {
   int64_t kb = 0;
   if (absl::SimpleAtoi(absl::StripSuffix(mem, " kB"), &kb)) hw.memory_bytes = kb * 1024;
   hw.blas = DetectLoadedBlas();
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::stringstream text;
+  text << cpuinfo.rdbuf();
+  hw.emulated = LooksEmulated(hw.cpu_arch, text.str());
   return hw;
 }
 
@@ -107,7 +120,8 @@ nlohmann::json HardwareToJson(const HardwareInfo& hw) {
           {"blas", hw.blas},
           {"threads", hw.threads},
           {"accelerator", hw.accelerator},
-          {"accelerator_driver", hw.accelerator_driver}};
+          {"accelerator_driver", hw.accelerator_driver},
+          {"emulated", hw.emulated}};
 }
 
 }  // namespace hat

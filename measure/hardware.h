@@ -22,10 +22,19 @@ struct HardwareInfo {
   int threads = 0;          // intra-op threads used
   std::string accelerator;  // GPU name; empty on CPU
   std::string accelerator_driver;
+  // True when this process runs under a user-mode emulator (qemu-user: an arm64 agent on an x86
+  // host). Its latencies then describe the emulator, not the device.
+  bool emulated = false;
 };
 
 // The host part: CPU model, architecture, cores, memory, OS, and the BLAS loaded in this process.
 HardwareInfo DetectHostHardware();
+
+// Whether a process whose uname machine is `machine` and that reads `cpuinfo` as /proc/cpuinfo
+// runs emulated: qemu-user passes the host's /proc/cpuinfo through, so an arm64 process that
+// sees an x86 CPU (vendor_id, or SSE flags), or an x86 process that sees an Arm one (CPU
+// implementer), is not on the CPU it was built for.
+bool LooksEmulated(const std::string& machine, const std::string& cpuinfo);
 
 // The shared library providing BLAS in this process, from /proc/self/maps: e.g.
 // "OpenBLAS (libopenblasp-r0.3.21.so)", "reference BLAS (libblas.so.3)", or "unknown".

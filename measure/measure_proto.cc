@@ -76,6 +76,7 @@ void ToProto(const HardwareInfo& hw, v1::Hardware* out) {
   out->set_blas(hw.blas);
   out->set_threads(hw.threads);
   out->set_os(hw.os);
+  out->set_emulated(hw.emulated);
 }
 
 void ToProto(const DeviceCondition& condition, v1::DeviceCondition* out) {

@@ -79,7 +79,7 @@ function jobKind(spec) {
 function hardwareText(h) {
   if (!h) return "";
   const parts = [h.accelerator || h.cpuModel, h.cpuArch, h.cpuCores ? `${h.cpuCores} cores` : "",
-                 h.threads ? `${h.threads} threads` : ""];
+                 h.threads ? `${h.threads} threads` : "", h.emulated ? "emulated" : ""];
   return parts.filter((p) => p).join(", ");
 }
 
