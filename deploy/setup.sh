@@ -55,10 +55,12 @@ if ((WITH_BENCH)); then
   PACKAGES+=(python3-torch python3-numpy)
 fi
 
-# Tests only: the dashboard's browser test (headless Chromium), promtool for /metrics and
-# systemd-analyze for the service units.
+# Tests only: the dashboard's browser test (headless Chromium), promtool for /metrics,
+# systemd-analyze for the service units, and the arm64 cross-compiler and qemu-user for the
+# cross-built agent's test (tests/deploy/aarch64_agent_test.sh).
 if ((WITH_TEST_TOOLS)); then
-  PACKAGES+=(chromium chromium-driver prometheus systemd)
+  PACKAGES+=(chromium chromium-driver prometheus systemd crossbuild-essential-arm64
+    qemu-user-static)
 fi
 
 missing=()
