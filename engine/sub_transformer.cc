@@ -151,15 +151,10 @@ absl::StatusOr<SubTransformer> SubTransformer::Random(const DesignSpace& space,
     sub.decoder_position_dim_ = s.decoder_embed_dim;
     sub.max_positions_ = s.max_positions;
     sub.weights_ = Skeleton(sub.config_, s.qkv_dim);
-    // The value distributions of a slice of SuperTransformer::Build's parameters: every bound
-    // and scale from the SuperTransformer's dimensions, not the SubTransformer's.
-    const int64_t q = s.qkv_dim, de = s.encoder_embed_dim, dd = s.decoder_embed_dim;
-    auto xavier_bound = [](int64_t out, int64_t in) {
-      return std::sqrt(6.0 / static_cast<double>(in + out));
-    };
+    // The scales SuperTransformer::Build draws with: values distributed as a slice of its.
+    const InitScales scale = InitScalesFor(s);
     const int64_t width = std::max(config.encoder.embed_dim, config.decoder.embed_dim);
-    sub.embed_ = at::empty({s.vocab_size, width})
-                     .normal_(0, std::pow(static_cast<double>(std::max(de, dd)), -0.5), gen);
+    sub.embed_ = at::empty({s.vocab_size, width}).normal_(0, scale.embed_std, gen);
     sub.embed_[kPaddingIdx].zero_();
     auto init = [&](LinearWeights& l, double bound) {
       l.weight.uniform_(-bound, bound, gen);
@@ -170,25 +165,21 @@ absl::StatusOr<SubTransformer> SubTransformer::Random(const DesignSpace& space,
       n.bias.zero_();
     };
     for (EncoderLayerWeights& l : sub.weights_.encoder_layers) {
-      init(l.self_attn.qkv, xavier_bound(3 * q, de));
-      init(l.self_attn.out, xavier_bound(de, q));
-      init(l.ffn.fc1, xavier_bound(s.encoder_ffn_embed_dim, de));
-      init(l.ffn.fc2, xavier_bound(de, s.encoder_ffn_embed_dim));
+      init(l.self_attn.qkv, scale.encoder_qkv);
+      init(l.self_attn.out, scale.encoder_out);
+      init(l.ffn.fc1, scale.encoder_fc1);
+      init(l.ffn.fc2, scale.encoder_fc2);
       init_norm(l.self_attn_norm);
       init_norm(l.final_norm);
     }
-    // Encoder-decoder q and k, v: as SuperTransformer::Build draws them (one [3·qkv, d] matrix
-    // when the widths are equal).
-    const double ende_q_bound = de == dd ? xavier_bound(3 * q, dd) : xavier_bound(q, dd);
-    const double ende_kv_bound = de == dd ? xavier_bound(3 * q, de) : xavier_bound(q, de);
     for (DecoderLayerWeights& l : sub.weights_.decoder_layers) {
-      init(l.self_attn.qkv, xavier_bound(3 * q, dd));
-      init(l.self_attn.out, xavier_bound(dd, q));
-      init(l.ende_attn.q, ende_q_bound);
-      init(l.ende_attn.kv, ende_kv_bound);
-      init(l.ende_attn.out, xavier_bound(dd, q));
-      init(l.ffn.fc1, xavier_bound(s.decoder_ffn_embed_dim, dd));
-      init(l.ffn.fc2, xavier_bound(dd, s.decoder_ffn_embed_dim));
+      init(l.self_attn.qkv, scale.decoder_qkv);
+      init(l.self_attn.out, scale.decoder_out);
+      init(l.ende_attn.q, scale.ende_q);
+      init(l.ende_attn.kv, scale.ende_kv);
+      init(l.ende_attn.out, scale.ende_out);
+      init(l.ffn.fc1, scale.decoder_fc1);
+      init(l.ffn.fc2, scale.decoder_fc2);
       for (LayerNormWeights* n : {&l.self_attn_norm, &l.ende_attn_norm, &l.final_norm}) {
         init_norm(*n);
       }

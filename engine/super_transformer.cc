@@ -36,19 +36,39 @@ absl::StatusOr<std::shared_ptr<SuperTransformer>> SuperTransformer::Create(const
                    });
 }
 
+InitScales InitScalesFor(const SuperTransformerDims& s) {
+  // Xavier-uniform bound of a [out, in] matrix.
+  auto xavier = [](int64_t out, int64_t in) {
+    return std::sqrt(6.0 / static_cast<double>(in + out));
+  };
+  const int64_t q = s.qkv_dim, de = s.encoder_embed_dim, dd = s.decoder_embed_dim;
+  InitScales i;
+  i.embed_std = std::pow(static_cast<double>(std::max(de, dd)), -0.5);
+  i.encoder_qkv = xavier(3 * q, de);
+  i.encoder_out = xavier(de, q);
+  i.encoder_fc1 = xavier(s.encoder_ffn_embed_dim, de);
+  i.encoder_fc2 = xavier(de, s.encoder_ffn_embed_dim);
+  i.decoder_qkv = xavier(3 * q, dd);
+  i.decoder_out = xavier(dd, q);
+  i.decoder_fc1 = xavier(s.decoder_ffn_embed_dim, dd);
+  i.decoder_fc2 = xavier(dd, s.decoder_ffn_embed_dim);
+  // Encoder-decoder attention keeps q apart from k, v here (their inputs differ), but fairseq
+  // and HAT's MultiheadAttentionSuper draw them as one [3·qkv, embed] matrix when the encoder
+  // and decoder widths are equal, and as three matrices (q from the decoder width, k and v each
+  // from the encoder width) when they are not; the bounds follow suit.
+  i.ende_q = de == dd ? xavier(3 * q, dd) : xavier(q, dd);
+  i.ende_kv = de == dd ? xavier(3 * q, de) : xavier(q, de);
+  i.ende_out = xavier(dd, q);
+  return i;
+}
+
 void SuperTransformer::Build(uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const SuperTransformerDims& s = space_.super;
   const int64_t q = s.qkv_dim;
+  const InitScales scale = InitScalesFor(s);
   auto uniform = [&](const std::string& name, int64_t out, int64_t in, double bound) {
     return register_parameter(name, at::empty({out, in}).uniform_(-bound, bound, gen));
-  };
-  // Xavier-uniform bound of a [out, in] matrix.
-  auto xavier_bound = [](int64_t out, int64_t in) {
-    return std::sqrt(6.0 / static_cast<double>(in + out));
-  };
-  auto xavier = [&](const std::string& name, int64_t out, int64_t in) {
-    return uniform(name, out, in, xavier_bound(out, in));
   };
   auto zeros = [&](const std::string& name, int64_t n) {
     return register_parameter(name, at::zeros({n}));
@@ -57,20 +77,22 @@ void SuperTransformer::Build(uint64_t seed) {
     return LayerNormParams{register_parameter(prefix + "_weight", at::ones({d})),
                            zeros(prefix + "_bias", d)};
   };
-  auto self_attn = [&](const std::string& prefix, int64_t d) {
-    return SelfAttentionParams{
-        xavier(prefix + "_in_proj_weight", 3 * q, d), zeros(prefix + "_in_proj_bias", 3 * q),
-        xavier(prefix + "_out_proj_weight", d, q), zeros(prefix + "_out_proj_bias", d)};
+  auto self_attn = [&](const std::string& prefix, int64_t d, double qkv_bound, double out_bound) {
+    return SelfAttentionParams{uniform(prefix + "_in_proj_weight", 3 * q, d, qkv_bound),
+                               zeros(prefix + "_in_proj_bias", 3 * q),
+                               uniform(prefix + "_out_proj_weight", d, q, out_bound),
+                               zeros(prefix + "_out_proj_bias", d)};
   };
-  auto ffn = [&](const std::string& prefix, int64_t d, int64_t f) {
-    return FfnParams{xavier(prefix + "_fc1_weight", f, d), zeros(prefix + "_fc1_bias", f),
-                     xavier(prefix + "_fc2_weight", d, f), zeros(prefix + "_fc2_bias", d)};
+  auto ffn = [&](const std::string& prefix, int64_t d, int64_t f, double fc1_bound,
+                 double fc2_bound) {
+    return FfnParams{
+        uniform(prefix + "_fc1_weight", f, d, fc1_bound), zeros(prefix + "_fc1_bias", f),
+        uniform(prefix + "_fc2_weight", d, f, fc2_bound), zeros(prefix + "_fc2_bias", d)};
   };
 
   const int64_t embed_dim = std::max(s.encoder_embed_dim, s.decoder_embed_dim);
-  embed_ = register_parameter("embed_tokens",
-                              at::empty({s.vocab_size, embed_dim})
-                                  .normal_(0, std::pow(static_cast<double>(embed_dim), -0.5), gen));
+  embed_ = register_parameter(
+      "embed_tokens", at::empty({s.vocab_size, embed_dim}).normal_(0, scale.embed_std, gen));
   {
     at::NoGradGuard no_grad;
     embed_[kPaddingIdx].zero_();
@@ -84,32 +106,27 @@ void SuperTransformer::Build(uint64_t seed) {
   for (int i = 0; i < s.encoder_layers; ++i) {
     const std::string p = absl::StrCat("encoder_", i);
     const int64_t d = s.encoder_embed_dim;
-    encoder_.push_back({self_attn(p + "_self_attn", d), norm(p + "_self_attn_norm", d),
-                        norm(p + "_final_norm", d), ffn(p, d, s.encoder_ffn_embed_dim)});
+    encoder_.push_back({self_attn(p + "_self_attn", d, scale.encoder_qkv, scale.encoder_out),
+                        norm(p + "_self_attn_norm", d), norm(p + "_final_norm", d),
+                        ffn(p, d, s.encoder_ffn_embed_dim, scale.encoder_fc1, scale.encoder_fc2)});
   }
-  // Encoder-decoder attention keeps q apart from k, v here (their inputs differ), but fairseq
-  // and HAT's MultiheadAttentionSuper draw them as one [3·qkv, embed] matrix when the encoder
-  // and decoder widths are equal, and as three matrices (q from the decoder width, k and v each
-  // from the encoder width) when they are not; the bounds follow suit.
   const int64_t de = s.encoder_embed_dim;
   const int64_t dd = s.decoder_embed_dim;
-  const double ende_q_bound = de == dd ? xavier_bound(3 * q, dd) : xavier_bound(q, dd);
-  const double ende_kv_bound = de == dd ? xavier_bound(3 * q, de) : xavier_bound(q, de);
   for (int i = 0; i < s.decoder_layers; ++i) {
     const std::string p = absl::StrCat("decoder_", i);
     const int64_t d = dd;
     DecoderLayerParams layer;
-    layer.self_attn = self_attn(p + "_self_attn", d);
-    layer.ende_q_weight = uniform(p + "_ende_q_weight", q, d, ende_q_bound);
+    layer.self_attn = self_attn(p + "_self_attn", d, scale.decoder_qkv, scale.decoder_out);
+    layer.ende_q_weight = uniform(p + "_ende_q_weight", q, d, scale.ende_q);
     layer.ende_q_bias = zeros(p + "_ende_q_bias", q);
-    layer.ende_kv_weight = uniform(p + "_ende_kv_weight", 2 * q, de, ende_kv_bound);
+    layer.ende_kv_weight = uniform(p + "_ende_kv_weight", 2 * q, de, scale.ende_kv);
     layer.ende_kv_bias = zeros(p + "_ende_kv_bias", 2 * q);
-    layer.ende_out_weight = xavier(p + "_ende_out_weight", d, q);
+    layer.ende_out_weight = uniform(p + "_ende_out_weight", d, q, scale.ende_out);
     layer.ende_out_bias = zeros(p + "_ende_out_bias", d);
     layer.self_attn_norm = norm(p + "_self_attn_norm", d);
     layer.ende_attn_norm = norm(p + "_ende_attn_norm", d);
     layer.final_norm = norm(p + "_final_norm", d);
-    layer.ffn = ffn(p, d, s.decoder_ffn_embed_dim);
+    layer.ffn = ffn(p, d, s.decoder_ffn_embed_dim, scale.decoder_fc1, scale.decoder_fc2);
     decoder_.push_back(std::move(layer));
   }
 }

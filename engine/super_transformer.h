@@ -27,6 +27,18 @@ namespace hat {
 inline constexpr int kPaddingIdx = 1;  // fairseq dictionary: <s>=0, <pad>=1, </s>=2, <unk>=3
 inline constexpr int kEosIdx = 2;
 
+// The scales SuperTransformer parameters are drawn with (fairseq's initialisation, described
+// above), from the SuperTransformer's dimensions: embeddings N(0, embed_std), each linear
+// weight U(-bound, bound). SubTransformer::Random draws with the same ones, so a random
+// SubTransformer's values are distributed as a slice of a SuperTransformer's.
+struct InitScales {
+  double embed_std = 0;
+  double encoder_qkv = 0, encoder_out = 0, encoder_fc1 = 0, encoder_fc2 = 0;
+  double decoder_qkv = 0, decoder_out = 0, decoder_fc1 = 0, decoder_fc2 = 0;
+  double ende_q = 0, ende_kv = 0, ende_out = 0;
+};
+InitScales InitScalesFor(const SuperTransformerDims& dims);
+
 class SuperTransformer : public torch::nn::Module {
  public:
   // Builds and initialises the SuperTransformer of `space` from `seed`.
