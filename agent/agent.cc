@@ -262,6 +262,7 @@ v1::MeasurementResult Agent::Measure(const v1::MeasurementTask& task) {
       MeasureWorkload(**workload, *protocol, Clock::Real(), e.reference ? &drift : nullptr);
   if (!m.ok()) return fail(m.status());
   ToProto(DeviceConditionProbe::Compare(before, device_probe_.Read()), result.mutable_condition());
+  result.set_timing(ToProto(m->timing));
   result.set_drift_factor(m->drift_factor);
   result.set_reference_ms(m->reference_ms);
   result.set_reference_baseline_ms(m->reference_baseline_ms);

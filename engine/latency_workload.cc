@@ -3,13 +3,11 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/cuda.h>
-
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
+#include "engine/stream_timer.h"
 #include "engine/sub_transformer.h"
 #include "engine/super_transformer.h"  // kEosIdx
 #include "engine/torch_status.h"
@@ -24,7 +22,7 @@ constexpr int64_t kDummyToken = 7;
 class SubTransformerWorkload : public TimedWorkload {
  public:
   SubTransformerWorkload(SubTransformer model, const WorkloadShape& shape, bool cuda)
-      : model_(std::move(model)), shape_(shape), cuda_(cuda) {
+      : model_(std::move(model)), shape_(shape), timer_(cuda) {
     const at::Device device = cuda ? at::Device("cuda") : at::Device("cpu");
     // HAT: source = eos then dummy tokens; the decoder is fed dummy tokens and eos last.
     source_ = at::full({1, shape.source_tokens}, kDummyToken, at::kLong).to(device);
@@ -38,11 +36,9 @@ class SubTransformerWorkload : public TimedWorkload {
   absl::StatusOr<double> TimeEncoderMs() override {
     return CallTorch("encoder", [&]() -> absl::StatusOr<double> {
       c10::InferenceMode inference;
-      Sync();
-      const auto start = std::chrono::steady_clock::now();
+      timer_.Start();
       encoder_ = Encode(model_.weights(), source_);
-      Sync();
-      return Millis(start);
+      return timer_.StopMs();
     });
   }
 
@@ -50,28 +46,20 @@ class SubTransformerWorkload : public TimedWorkload {
     if (encoder_.layers.empty()) HAT_RETURN_IF_ERROR(TimeEncoderMs().status());
     return CallTorch("decoder", [&]() -> absl::StatusOr<double> {
       c10::InferenceMode inference;
-      Sync();
-      const auto start = std::chrono::steady_clock::now();
+      timer_.Start();
       IncrementalDecoder decoder(model_.weights(), encoder_, shape_.beam, shape_.decoder_steps,
                                  model_.decoding_kernels());
       for (const at::Tensor& tokens : step_tokens_) decoder.Step(tokens);
-      Sync();
-      return Millis(start);
+      return timer_.StopMs();
     });
   }
 
- private:
-  void Sync() {
-    if (cuda_) torch::cuda::synchronize();
-  }
-  static double Millis(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-        .count();
-  }
+  TimingMethod timing_method() const override { return timer_.method(); }
 
+ private:
   SubTransformer model_;
   WorkloadShape shape_;
-  bool cuda_;
+  StreamTimer timer_;
   at::Tensor source_;
   std::vector<at::Tensor> step_tokens_;
   EncoderOutput encoder_;

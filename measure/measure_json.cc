@@ -46,6 +46,7 @@ nlohmann::json MeasurementToJson(const ConfigMeasurement& m, const MeasurementPr
           {"total_ms", m.total_ms},
           {"runs", m.runs},
           {"stop_reason", m.stop_reason},
+          {"timing", TimingMethodName(m.timing)},
           {"wall_seconds", m.wall_seconds},
           {"encoder", LatencyStatsToJson(m.encoder)},
           {"decoder", LatencyStatsToJson(m.decoder)},

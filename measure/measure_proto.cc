@@ -97,4 +97,16 @@ double ReportedLatencyMs(const v1::LatencyStats& stats, v1::ProtocolPreset prese
   return preset == v1::PROTOCOL_PRESET_HAT ? stats.trimmed_mean_ms() : stats.median_ms();
 }
 
+v1::TimingMethod ToProto(TimingMethod method) {
+  switch (method) {
+    case TimingMethod::kWallClock:
+      return v1::TIMING_METHOD_WALL_CLOCK;
+    case TimingMethod::kSynchronizedWallClock:
+      return v1::TIMING_METHOD_SYNCHRONIZED_WALL_CLOCK;
+    case TimingMethod::kCudaEvents:
+      return v1::TIMING_METHOD_CUDA_EVENTS;
+  }
+  return v1::TIMING_METHOD_UNSPECIFIED;
+}
+
 }  // namespace hat

@@ -8,6 +8,7 @@
 #include "measure/hardware.h"
 #include "measure/latency_stats.h"
 #include "measure/protocol.h"
+#include "measure/timed_workload.h"
 
 namespace hat {
 
@@ -19,6 +20,7 @@ absl::StatusOr<MeasurementProtocol> FromProto(const v1::MeasurementProtocol& pro
 void ToProto(const LatencyStats& stats, v1::LatencyStats* out);
 void ToProto(const HardwareInfo& hw, v1::Hardware* out);
 void ToProto(const DeviceCondition& condition, v1::DeviceCondition* out);
+v1::TimingMethod ToProto(TimingMethod method);
 
 // The statistic a protocol reports for one component (what total_ms adds up): HAT's trimmed mean
 // under the HAT preset, the median under the adaptive one.

@@ -38,6 +38,18 @@ absl::StatusOr<double> CalibrateReference(TimedWorkload& reference, int warmups,
   return ComputeLatencyStats(samples).median_ms;
 }
 
+const char* TimingMethodName(TimingMethod method) {
+  switch (method) {
+    case TimingMethod::kWallClock:
+      return "wall_clock";
+    case TimingMethod::kSynchronizedWallClock:
+      return "synchronized_wall_clock";
+    case TimingMethod::kCudaEvents:
+      return "cuda_events";
+  }
+  return "unknown";
+}
+
 absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
                                                   const MeasurementProtocol& protocol, Clock* clock,
                                                   const DriftReference* reference) {
@@ -104,6 +116,7 @@ absl::StatusOr<ConfigMeasurement> MeasureWorkload(TimedWorkload& workload,
   m.total = ComputeLatencyStats(total);
   m.runs = static_cast<int>(total.size());
   m.stop_reason = stop_reason;
+  m.timing = workload.timing_method();
   m.total_ms = adaptive ? m.total.median_ms : m.encoder.trimmed_mean_ms + m.decoder.trimmed_mean_ms;
   m.started_at_s = start;
   m.wall_seconds = clock->NowSeconds() - start;

@@ -44,8 +44,9 @@ struct ConfigMeasurement {
   // Drift correction (1, 0, 0 when off): every sample above was multiplied by drift_factor =
   // reference_baseline_ms / reference_ms; divide by it for the raw observations.
   double drift_factor = 1;
-  double reference_ms = 0;           // the reference's median around this config
-  double reference_baseline_ms = 0;  // the reference's median when the session began
+  double reference_ms = 0;                         // the reference's median around this config
+  double reference_baseline_ms = 0;                // the reference's median when the session began
+  TimingMethod timing = TimingMethod::kWallClock;  // the workload's timing_method()
 };
 
 // Warm-ups, then timed runs (encoder then decoder in each) until the protocol says stop. With a

@@ -8,6 +8,18 @@
 
 namespace hat {
 
+// How a workload's latencies were timed; stored with every measurement, since the methods differ
+// in what they include (wall time includes the host's launch and synchronisation overhead, CUDA
+// events time the GPU stream only).
+enum class TimingMethod {
+  kWallClock,              // CPU: monotonic wall clock around the run
+  kSynchronizedWallClock,  // accelerator: wall clock, the device synchronised before and after
+  kCudaEvents,             // CUDA events recorded on the stream around the run
+};
+
+// "wall_clock", "synchronized_wall_clock", "cuda_events".
+const char* TimingMethodName(TimingMethod method);
+
 class TimedWorkload {
  public:
   virtual ~TimedWorkload() = default;
@@ -19,6 +31,9 @@ class TimedWorkload {
   // Runs incremental beam decoding of the protocol's steps once (on the encoder output of the
   // latest TimeEncoderMs call) and returns its latency in ms.
   virtual absl::StatusOr<double> TimeDecoderMs() = 0;
+
+  // How the two methods above time.
+  virtual TimingMethod timing_method() const { return TimingMethod::kWallClock; }
 };
 
 }  // namespace hat

@@ -34,6 +34,7 @@ TEST(LatencyWorkloadTest, TimesEncoderAndDecoderOnCpu) {
   ASSERT_OK_AND_ASSIGN(double dec, workload->TimeDecoderMs());
   EXPECT_GT(enc, 0);
   EXPECT_GT(dec, 0);
+  EXPECT_EQ(workload->timing_method(), TimingMethod::kWallClock);
   MeasurementProtocol protocol = MeasurementProtocol::Hat();
   protocol.warmup_runs = 1;
   protocol.min_runs = protocol.max_runs = 3;

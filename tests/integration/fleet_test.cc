@@ -501,7 +501,8 @@ TEST_F(FleetTest, HealthCheckAnswersWithoutATokenAndFailsWhenTheServerIsGone) {
 }
 
 // A Raspberry Pi whose firmware says it is throttled, then a cool one, measuring for one device
-// class: every stored measurement carries its device's condition, the throttled ones are flagged,
+// class: every stored measurement carries its device's condition and how it was timed, the
+// throttled ones are flagged,
 // and a predictor leaves them out unless asked to take them.
 TEST_F(FleetTest, AThrottledDevicesMeasurementsAreFlaggedAndLeftOutOfPredictors) {
   StartServer();
@@ -539,6 +540,7 @@ TEST_F(FleetTest, AThrottledDevicesMeasurementsAreFlaggedAndLeftOutOfPredictors)
     const nlohmann::json j = nlohmann::json::parse(row);
     const nlohmann::json& c = j.at("condition");
     const bool from_hot = j.at("agent_id") == hot_agent;
+    EXPECT_EQ(j.value("timing", std::string()), "TIMING_METHOD_WALL_CLOCK") << row;
     EXPECT_EQ(c.value("throttled", false), from_hot) << row;
     EXPECT_EQ(c.value("temperature_c_after", 0.0), from_hot ? 82.0 : 45.0) << row;
     EXPECT_EQ(c.value("cpu_freq_khz_after", std::string()), from_hot ? "1000000" : "1800000");

@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "measure/measure_json.h"
 #include "tests/support/status_matchers.h"
 
 namespace hat {
@@ -43,7 +45,9 @@ class ScriptedWorkload : public TimedWorkload {
     return ms;
   }
   int calls() const { return calls_; }
+  TimingMethod timing_method() const override { return timing_; }
   int fail_at_ = -1;
+  TimingMethod timing_ = TimingMethod::kWallClock;
 
  private:
   FakeClock* clock_;
@@ -65,6 +69,19 @@ TEST(MeasurerTest, HatPresetRunsWarmupsThenExactlyItsRuns) {
   EXPECT_DOUBLE_EQ(m.encoder.trimmed_mean_ms, 19.5);
   EXPECT_DOUBLE_EQ(m.total_ms, 19.5 + 109.5);
   EXPECT_EQ(m.encoder.samples, 20);
+}
+
+TEST(MeasurerTest, TheMeasurementSaysHowItsWorkloadWasTimed) {
+  FakeClock clock;
+  ScriptedWorkload w(
+      &clock, [](int) { return 1.0; }, [](int) { return 2.0; });
+  w.timing_ = TimingMethod::kCudaEvents;
+  ASSERT_OK_AND_ASSIGN(ConfigMeasurement m, MeasureWorkload(w, MeasurementProtocol::Hat(), &clock));
+  EXPECT_EQ(m.timing, TimingMethod::kCudaEvents);
+  EXPECT_EQ(MeasurementToJson(m, MeasurementProtocol::Hat()).at("timing"), "cuda_events");
+  w.timing_ = TimingMethod::kSynchronizedWallClock;
+  ASSERT_OK_AND_ASSIGN(m, MeasureWorkload(w, MeasurementProtocol::Hat(), &clock));
+  EXPECT_EQ(m.timing, TimingMethod::kSynchronizedWallClock);
 }
 
 TEST(MeasurerTest, AdaptiveStopsAsSoonAsTheMedianIsPrecise) {
