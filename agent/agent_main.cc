@@ -16,8 +16,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/strip.h"
 #include "agent/agent.h"
-#include "common/file_util.h"
 #include "common/flag_names.h"
+#include "common/secret_file.h"
 #include "common/shutdown_signals.h"
 #include "rpc/tls.h"
 
@@ -52,12 +52,12 @@ int main(int argc, char** argv) {
   o.token = absl::GetFlag(FLAGS_token);
   if (o.token.empty() && std::getenv("HAT_FLEET_TOKEN")) o.token = std::getenv("HAT_FLEET_TOKEN");
   if (o.token.empty() && !absl::GetFlag(FLAGS_token_file).empty()) {
-    absl::StatusOr<std::string> t = hat::ReadFileToString(absl::GetFlag(FLAGS_token_file));
+    absl::StatusOr<std::string> t = hat::ReadSecretFile(absl::GetFlag(FLAGS_token_file));
     if (!t.ok()) {
-      std::cerr << "hat-agent: " << t.status().message() << "\n";
+      std::cerr << "hat-agent: --token-file " << t.status().message() << "\n";
       return 1;
     }
-    o.token = std::string(absl::StripAsciiWhitespace(*t));
+    o.token = *std::move(t);
   }
   if (absl::Status s = o.Validate(); !s.ok()) {
     std::cerr << "hat-agent: " << s.message() << "\n";

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_output.h"
-#include "common/file_util.h"
+#include "common/secret_file.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
@@ -42,8 +42,7 @@ absl::StatusOr<Client> Client::Connect(const RemoteOptions& o) {
   c.token_ = o.token;
   if (c.token_.empty() && std::getenv("HAT_TOKEN")) c.token_ = std::getenv("HAT_TOKEN");
   if (c.token_.empty() && !o.token_file.empty()) {
-    HAT_ASSIGN_OR_RETURN(std::string t, ReadFileToString(o.token_file));
-    c.token_ = std::string(absl::StripAsciiWhitespace(t));
+    HAT_ASSIGN_OR_RETURN(c.token_, ReadSecretFile(o.token_file));
   }
   if (c.token_.empty()) {
     return absl::InvalidArgumentError(

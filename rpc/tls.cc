@@ -1,7 +1,9 @@
 // TLS credentials from files.
 #include "rpc/tls.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 
@@ -45,6 +47,19 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
     HAT_ASSIGN_OR_RETURN(options.pem_private_key, ReadFileToString(key_file));
   }
   return grpc::SslCredentials(options);
+}
+
+bool IsLoopbackAddress(const std::string& address) {
+  absl::string_view a = address;
+  if (absl::ConsumePrefix(&a, "unix:") || absl::ConsumePrefix(&a, "unix-abstract:")) return true;
+  if (!absl::ConsumePrefix(&a, "ipv4:")) absl::ConsumePrefix(&a, "ipv6:");
+  absl::string_view host = a;
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
 }  // namespace hat

@@ -21,6 +21,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
     const std::string& ca_file, const std::string& cert_file, const std::string& key_file);
 
+// Whether a listening address ("HOST:PORT", "[V6]:PORT", "unix:PATH") only takes connections
+// from this machine: 127.0.0.0/8, ::1, localhost, or a Unix socket. Anything else (0.0.0.0, a
+// LAN address, a name) may carry tokens across a network, where clear text is not safe.
+bool IsLoopbackAddress(const std::string& address);
+
 }  // namespace hat
 
 #endif  // HATFLEET_RPC_TLS_H_

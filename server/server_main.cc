@@ -39,6 +39,7 @@
 #include "agent/agent.h"
 #include "common/file_util.h"
 #include "common/flag_names.h"
+#include "common/secret_file.h"
 #include "common/shutdown_signals.h"
 #include "common/status_macros.h"
 #include "rpc/tls.h"
@@ -122,8 +123,8 @@ absl::StatusOr<std::string> ResolveToken(const std::string& flag, const char* en
   if (!flag.empty()) return flag;
   if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return std::string(v);
   const std::string path = absl::StrCat(dir, "/", name, ".token");
-  absl::StatusOr<std::string> existing = ReadFileToString(path);
-  if (existing.ok()) return std::string(absl::StripAsciiWhitespace(*existing));
+  absl::StatusOr<std::string> existing = ReadSecretFile(path);
+  if (existing.ok()) return existing;
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   std::random_device rd;
   std::string token;
@@ -179,6 +180,16 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
                        Coordinator::Open(std::move(store), o.coordinator));
   metrics.SetCoordinator(coordinator.get());
   HAT_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(o.tls_cert, o.tls_key, o.tls_client_ca));
+  // Every RPC carries a token, so clear text beyond this machine gives them away. Warned, not
+  // refused: a private network or a TLS-terminating proxy may make it acceptable.
+  for (const auto& [what, address] : {std::pair<const char*, std::string>{"gRPC", o.listen},
+                                      std::pair<const char*, std::string>{"HTTP", o.http}}) {
+    if (o.tls_cert.empty() && !address.empty() && !IsLoopbackAddress(address)) {
+      std::cerr << "hat-server: WARNING: " << what << " on " << address
+                << " without TLS: tokens and data cross the network in clear text; pass "
+                   "--tls-cert and --tls-key (docs/DEPLOY.md, TLS)\n";
+    }
+  }
 
   FleetServiceImpl fleet(coordinator.get(), o.fleet_token);
   JobServiceImpl jobs(coordinator.get(), o.admin_token);

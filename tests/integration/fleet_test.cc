@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "hat/v1/fleet_service.grpc.pb.h"
 #include "hat/v1/job_service.grpc.pb.h"
 #include "measure/device_condition.h"
@@ -581,6 +584,97 @@ TEST_F(FleetTest, AThrottledDevicesMeasurementsAreFlaggedAndLeftOutOfPredictors)
     EXPECT_EQ(stored.predictor().accuracy().throttled_left_out(), include ? 0 : 12);
     EXPECT_EQ(stored.predictor().accuracy().measurements(), include ? 24 : 12);
   }
+}
+
+// Tokens are secrets. hat-server makes its token files private; after a whole job with the
+// server, an agent and hatctl taking tokens from files (and an intruder's guess refused), no log
+// or output holds a token or the guess. A token file every user can read stops hat-server,
+// hat-agent and hatctl, each saying which file and how to fix it.
+TEST_F(FleetTest, TokensStayOutOfLogsAndWorldReadableTokenFilesAreRefused) {
+  StartServer(0, {"--fleet_token=", "--admin_token="});  // tokens from DIR/*.token
+  const std::string fleet_file = dir_.File("data/fleet.token");
+  const std::string admin_file = dir_.File("data/admin.token");
+  struct stat st;
+  ASSERT_EQ(::stat(admin_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string fleet(absl::StripAsciiWhitespace(ReadAll(fleet_file)));
+  const std::string admin(absl::StripAsciiWhitespace(ReadAll(admin_file)));
+  ASSERT_EQ(fleet.size(), 32u);
+  ASSERT_EQ(admin.size(), 32u);
+  const std::string guess = "guess-0f3a9c1d77e2";
+  auto hatctl = [&](const std::string& args, const std::string& log) {
+    Subprocess p(
+        {"/bin/sh", "-c", std::string(HATCTL_PATH) + " " + args + " --server " + Address()},
+        dir_.File(log));
+    const int code = p.Wait();
+    return std::make_pair(code, p.Log());
+  };
+
+  auto agent = StartAgent("agent", "tiny-cpu", "", {"--token_file=" + fleet_file});
+  const auto [submit_code, submitted] = hatctl(
+      "jobs submit latency-dataset --space tiny --device-class tiny-cpu --samples 3 --protocol "
+      "hat --runs 2 --warmup 1 --token-file " +
+          admin_file,
+      "hatctl-submit.log");
+  ASSERT_EQ(submit_code, 0) << submitted;
+  const std::string job_id(absl::StripAsciiWhitespace(submitted));
+  EXPECT_EQ(
+      hatctl("jobs watch " + job_id + " --token-file " + admin_file, "hatctl-watch.log").first, 0);
+  const auto [export_code, exported] =
+      hatctl("dataset export --device-class tiny-cpu --format full --token-file " + admin_file,
+             "hatctl-export.log");
+  EXPECT_EQ(export_code, 0) << exported;
+  EXPECT_EQ(std::count(exported.begin(), exported.end(), '\n'), 3) << exported;
+  EXPECT_EQ(hatctl("agents list --token-file " + admin_file, "hatctl-agents.log").first, 0);
+  EXPECT_NE(hatctl("jobs list --token " + guess, "hatctl-intruder.log").first, 0);
+  agent->Kill(SIGTERM);
+  EXPECT_EQ(agent->Wait(), 0) << agent->Log();
+  server_->Kill(SIGTERM);
+  EXPECT_EQ(server_->Wait(), 0) << server_->Log();
+  int logs = 0;
+  for (const char* log : {"server.log", "agent.log", "hatctl-submit.log", "hatctl-watch.log",
+                          "hatctl-export.log", "hatctl-agents.log", "hatctl-intruder.log"}) {
+    const std::string text = ReadAll(dir_.File(log));
+    EXPECT_FALSE(text.empty()) << log;
+    for (const std::string& secret : {fleet, admin, guess}) {
+      EXPECT_THAT(text, ::testing::Not(HasSubstr(secret))) << log << " shows a token";
+    }
+    ++logs;
+  }
+  EXPECT_EQ(logs, 7);
+
+  // The fleet token readable by every user: the server and an agent refuse to start.
+  ASSERT_EQ(::chmod(fleet_file.c_str(), 0644), 0);
+  Subprocess server({HAT_SERVER_PATH, "--data-dir=" + dir_.File("data"), "--listen=127.0.0.1:0"},
+                    dir_.File("server-refused.log"));
+  EXPECT_NE(server.Wait(), 0);
+  EXPECT_THAT(server.Log(), HasSubstr(fleet_file + ": mode 0644 lets every user read"));
+  EXPECT_THAT(server.Log(), HasSubstr("chmod 600 " + fleet_file));
+  auto refused_agent = StartAgent("agent-refused", "tiny-cpu", "", {"--token_file=" + fleet_file});
+  EXPECT_EQ(refused_agent->Wait(), 1);
+  EXPECT_THAT(refused_agent->Log(), HasSubstr("--token-file " + fleet_file + ": mode 0644"));
+  // The admin token likewise, for hatctl.
+  ASSERT_EQ(::chmod(admin_file.c_str(), 0604), 0);
+  const auto [code, out] = hatctl("jobs list --token-file " + admin_file, "hatctl-refused.log");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr(admin_file + ": mode 0604 lets every user read"));
+  for (const std::string& text : {server.Log(), refused_agent->Log(), out}) {
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(fleet)));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(admin)));
+  }
+}
+
+// hat-server on an address other machines reach, without TLS, warns that tokens would cross the
+// network in clear text; on loopback it does not.
+TEST_F(FleetTest, ClearTextBeyondLoopbackIsWarnedAbout) {
+  StartServer();
+  EXPECT_THAT(server_->Log(), ::testing::Not(HasSubstr("WARNING")));
+  server_->Kill(SIGTERM);
+  ASSERT_EQ(server_->Wait(), 0);
+  StartServer(0, {"--listen=0.0.0.0:0"});
+  EXPECT_THAT(server_->Log(),
+              HasSubstr("WARNING: gRPC on 0.0.0.0:0 without TLS: tokens and data cross the "
+                        "network in clear text"));
 }
 
 }  // namespace

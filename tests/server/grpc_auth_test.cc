@@ -1,8 +1,8 @@
 // Token checks of every gRPC method, in process: FleetService and JobService over a Coordinator on
 // the memory store. Each method is called with each token it must refuse; the call must fail
 // with UNAUTHENTICATED and leave the coordinator's state (jobs, agents, measurements,
-// predictors, artifacts) as it was. A table lists the methods; a test checks that it lists every method
-// the services declare, so a new RPC fails here until it has a row.
+// predictors, artifacts) as it was. A table lists the methods; a test checks that it lists every
+// method the services declare, so a new RPC fails here until it has a row.
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
@@ -18,12 +18,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "hat/v1/fleet_service.grpc.pb.h"
 #include "hat/v1/job_service.grpc.pb.h"
 #include "rpc/grpc_status.h"
+#include "rpc/tls.h"
 #include "server/coordinator.h"
 #include "server/grpc_services.h"
-#include "common/sha256.h"
 #include "server/storage/kv_store.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
@@ -347,6 +348,18 @@ TEST_F(GrpcAuthTest, RightTokenPassesEveryRpc) {
     const grpc::Status status = rpc.call(*this, *ctx);
     EXPECT_EQ(status.error_code(), rpc.with_right_token)
         << rpc.method << ": " << status.error_message();
+  }
+}
+
+// Which listening addresses hat-server warns about serving without TLS.
+TEST(LoopbackAddressTest, OnlyThisMachinesAddressesAreLoopback) {
+  for (const char* local : {"127.0.0.1:7070", "127.1.2.3:0", "localhost:7070", "[::1]:7070",
+                            "ipv4:127.0.0.1:7070", "unix:/run/hat.sock"}) {
+    EXPECT_TRUE(IsLoopbackAddress(local)) << local;
+  }
+  for (const char* remote : {"0.0.0.0:7070", "[::]:7070", "10.0.0.5:7070", "hat-server:7070",
+                             "128.0.0.1:7070", "localhost.example.com:7070", ":7070"}) {
+    EXPECT_FALSE(IsLoopbackAddress(remote)) << remote;
   }
 }
 
