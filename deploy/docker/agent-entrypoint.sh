@@ -1,9 +1,8 @@
 #!/bin/sh
 # The agent images' entry point: hat-agent from the environment (HAT_SERVER, HAT_DEVICE_CLASS,
 # HAT_FLEET_TOKEN or HAT_TOKEN_FILE, HAT_AGENT_FLAGS), reading /sys at HAT_SYSFS_ROOT when the
-# (HAT_AGENT_BIN: the binary, for the test)
-# host's is mounted there. exec: SIGTERM from the runtime reaches hat-agent, which finishes and
-# reports the measurement in hand before it exits.
+# host's is mounted there (HAT_AGENT_BIN: the binary, for the test). exec: SIGTERM from the
+# runtime reaches hat-agent, which finishes and reports the measurement in hand before it exits.
 set -eu
 if [ -z "${HAT_DEVICE_CLASS:-}" ]; then
   echo "agent-entrypoint: set HAT_DEVICE_CLASS (e.g. rpi4, xeon-e5, a100)" >&2
