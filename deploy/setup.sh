@@ -56,11 +56,12 @@ if ((WITH_BENCH)); then
 fi
 
 # Tests only: the dashboard's browser test (headless Chromium), promtool for /metrics,
-# systemd-analyze for the service units, and the arm64 cross-compiler and qemu-user for the
-# cross-built agent's test (tests/deploy/aarch64_agent_test.sh).
+# systemd-analyze for the service units, the arm64 cross-compiler and qemu-user for the
+# cross-built agent's test (tests/deploy/aarch64_agent_test.sh), and libFuzzer's runtime for the
+# fuzz targets' clang build (tests/fuzz/run.sh).
 if ((WITH_TEST_TOOLS)); then
   PACKAGES+=(chromium chromium-driver prometheus systemd crossbuild-essential-arm64
-    qemu-user-static)
+    qemu-user-static libclang-rt-14-dev)
 fi
 
 missing=()

@@ -199,6 +199,31 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FitOnSplit(
   return predictor;
 }
 
+namespace {
+
+template <typename Numbers>
+bool AllFinite(const Numbers& numbers) {
+  for (const auto x : numbers) {
+    if (!std::isfinite(x)) return false;
+  }
+  return true;
+}
+
+// Finite weights can still overflow on features far outside the training data; a latency that
+// is not a number must not reach a search, where every comparison with it is false.
+absl::StatusOr<std::vector<LatencyPrediction>> CheckFinite(std::vector<LatencyPrediction> out) {
+  for (size_t r = 0; r < out.size(); ++r) {
+    if (!std::isfinite(out[r].latency_ms) || !std::isfinite(out[r].stddev_ms)) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "predictor: the prediction for row ", r, " is not a finite number (", out[r].latency_ms,
+          " ms): its features are too far outside what the predictor was trained on"));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<LatencyPredictor> LatencyPredictor::FromProto(v1::LatencyPredictor proto) {
   if (proto.format_version() < 1 || proto.format_version() > kPredictorFormatVersion) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -219,13 +244,15 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FromProto(v1::LatencyPredicto
         " scales; expected ", expected, " of each"));
   }
   for (int f = 0; f < expected; ++f) {
-    if (!(proto.feature_scale(f) > 0) || !std::isfinite(proto.feature_offset(f))) {
-      return absl::InvalidArgumentError(absl::StrCat("predictor: feature ", proto.feature_names(f),
-                                                     ": scale must be positive, offset finite"));
+    if (!(proto.feature_scale(f) > 0) || !std::isfinite(proto.feature_scale(f)) ||
+        !std::isfinite(proto.feature_offset(f))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("predictor: feature ", proto.feature_names(f),
+                       ": scale must be positive and finite, offset finite"));
     }
   }
-  if (!(proto.target_scale() > 0)) {
-    return absl::InvalidArgumentError("predictor: target_scale must be positive");
+  if (!(proto.target_scale() > 0) || !std::isfinite(proto.target_scale())) {
+    return absl::InvalidArgumentError("predictor: target_scale must be positive and finite");
   }
   HAT_RETURN_IF_ERROR(CheckWorkload(hat::FromProto(proto.cost_context())));
   if (proto.model() == v1::PREDICTOR_MODEL_COST_LINEAR) {
@@ -233,10 +260,15 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FromProto(v1::LatencyPredicto
       return absl::InvalidArgumentError("predictor (cost-linear): no linear model");
     }
     for (int m = 0; m < proto.linear_members_size(); ++m) {
-      if (proto.linear_members(m).weights_size() != expected) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("predictor (cost-linear): member ", m, " has ",
-                         proto.linear_members(m).weights_size(), " weights, expected ", expected));
+      const v1::LinearMember& member = proto.linear_members(m);
+      if (member.weights_size() != expected) {
+        return absl::InvalidArgumentError(absl::StrCat("predictor (cost-linear): member ", m,
+                                                       " has ", member.weights_size(),
+                                                       " weights, expected ", expected));
+      }
+      if (!AllFinite(member.weights()) || !std::isfinite(member.intercept())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "predictor (cost-linear): member ", m, " has a weight that is not a finite number"));
       }
     }
   } else {
@@ -256,6 +288,10 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FromProto(v1::LatencyPredicto
             absl::StrCat("predictor (hat-mlp): layer ", l, " is malformed (", layer.inputs(),
                          " -> ", layer.outputs(), ", ", layer.weight_size(), " weights, ",
                          layer.bias_size(), " biases)"));
+      }
+      if (!AllFinite(layer.weight()) || !AllFinite(layer.bias())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "predictor (hat-mlp): layer ", l, " has a weight that is not a finite number"));
       }
     }
   }
@@ -306,7 +342,7 @@ absl::StatusOr<std::vector<LatencyPrediction>> LatencyPredictor::Predict(
   if (proto_.model() == v1::PREDICTOR_MODEL_HAT_MLP) {
     HAT_ASSIGN_OR_RETURN(std::vector<double> y, EvaluateMlp(proto_.mlp(), z));
     for (size_t r = 0; r < y.size(); ++r) out[r].latency_ms = y[r] * proto_.target_scale();
-    return out;
+    return CheckFinite(std::move(out));
   }
   const int members = proto_.linear_members_size();
   for (size_t r = 0; r < z.size(); ++r) {
@@ -330,7 +366,7 @@ absl::StatusOr<std::vector<LatencyPrediction>> LatencyPredictor::Predict(
       out[r].stddev_ms = std::sqrt(std::max(0.0, (sum_sq - n * mean * mean) / (n - 1)));
     }
   }
-  return out;
+  return CheckFinite(std::move(out));
 }
 
 absl::StatusOr<std::vector<LatencyPrediction>> LatencyPredictor::PredictConfigs(

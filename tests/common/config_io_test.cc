@@ -113,6 +113,9 @@ TEST(ConfigIoTest, MalformedJsonNamesPath) {
   huge["encoder"]["encoder_ffn_embed_dim"] = std::vector<int>(5000, 3072);
   EXPECT_THAT(ParseSubTransformerConfig(huge.dump()),
               StatusIs(kInvalid, HasSubstr("5000 entries, more than 4096")));
+  // Found by fuzzing: a number beyond double's range escaped as an exception.
+  EXPECT_THAT(ParseSubTransformerConfig(R"({"decoder": {"decoder_layer_num": 2e999}})"),
+              StatusIs(kInvalid, HasSubstr("number overflow")));
 }
 
 TEST(ConfigIoTest, LoadInSpaceNamesFileAndHatKey) {

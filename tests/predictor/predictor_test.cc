@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "common/builtin_spaces.h"
@@ -197,6 +198,42 @@ TEST(LatencyPredictorTest, LoadRefusesForeignNewerAndInconsistentFiles) {
   zero_scale.set_feature_scale(3, 0);
   EXPECT_THAT(LatencyPredictor::FromProto(zero_scale),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("scale must be positive")));
+}
+
+// Found by fuzzing (tests/fuzz/fuzz_predictor_file.cc): a stored predictor with a weight that is
+// not a number loaded and predicted NaN latencies, which a search compares as neither feasible
+// nor infeasible. Non-finite numbers are refused on load, and a prediction that overflows is an
+// error, not a number.
+TEST(LatencyPredictorTest, NonFiniteNumbersAreRefusedAndOverflowIsAnError) {
+  ASSERT_OK_AND_ASSIGN(LatencyPredictor p, LatencyPredictor::Fit(SyntheticDataset(100, 1), {}));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  v1::LatencyPredictor nan_weight = p.proto();
+  nan_weight.mutable_linear_members(1)->set_weights(2, nan);
+  EXPECT_THAT(LatencyPredictor::FromProto(nan_weight),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("member 1 has a weight that is not a finite number")));
+  v1::LatencyPredictor inf_intercept = p.proto();
+  inf_intercept.mutable_linear_members(0)->set_intercept(-inf);
+  EXPECT_THAT(LatencyPredictor::FromProto(inf_intercept),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("member 0")));
+  v1::LatencyPredictor inf_scale = p.proto();
+  inf_scale.set_target_scale(inf);
+  EXPECT_THAT(LatencyPredictor::FromProto(inf_scale),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target_scale")));
+  v1::LatencyPredictor inf_feature_scale = p.proto();
+  inf_feature_scale.set_feature_scale(0, inf);
+  EXPECT_THAT(LatencyPredictor::FromProto(inf_feature_scale),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("positive and finite")));
+
+  v1::LatencyPredictor huge = p.proto();
+  for (int f = 0; f < huge.linear_members(0).weights_size(); ++f) {
+    huge.mutable_linear_members(0)->set_weights(f, 1e308);
+  }
+  ASSERT_OK_AND_ASSIGN(LatencyPredictor overflowing, LatencyPredictor::FromProto(huge));
+  const DesignSpace space = *BuiltinSpace("hat-wmt14-en-de");
+  EXPECT_THAT(overflowing.PredictConfigs(SampleConfigs(space, 3, 1)),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("not a finite number")));
 }
 
 TEST(LatencyPredictorTest, PredictConfigsRefusesMalformedConfigs) {
