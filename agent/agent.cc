@@ -147,6 +147,7 @@ absl::Status Agent::Run() {
   std::thread heartbeats([this] { HeartbeatLoop(); });
   absl::Status result;
   int64_t backoff = 100;
+  int failures = 0;  // in a row
   while (!stop_) {
     if (need_register_) {
       result = Register();
@@ -156,6 +157,7 @@ absl::Status Agent::Run() {
     absl::StatusOr<bool> round = LeaseAndMeasure();
     if (round.ok()) {
       backoff = 100;
+      failures = 0;
       continue;
     }
     if (round.status().code() == absl::StatusCode::kNotFound) {
@@ -165,6 +167,11 @@ absl::Status Agent::Run() {
     if (!Retryable(round.status().code()) && !stop_) {
       result = round.status();
       break;
+    }
+    // Said the first time and every tenth time in a row: the server is down, or up but unable
+    // to store (a full disk); the agent keeps trying either way.
+    if (failures++ % 10 == 0 && !stop_) {
+      std::cerr << "hat-agent: " << round.status() << " (trying again)\n";
     }
     Backoff(backoff);
   }
@@ -281,6 +288,7 @@ absl::Status Agent::Report(const std::string& lease_id, const v1::MeasurementRes
   req.set_lease_id(lease_id);
   *req.mutable_result() = result;
   int64_t backoff = 100;
+  int refusals = 0;
   // Keep trying after Stop() too, for a while: the measurement is worth delivering.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
   while (true) {
@@ -289,10 +297,20 @@ absl::Status Agent::Report(const std::string& lease_id, const v1::MeasurementRes
     absl::Status s = FromGrpcStatus(stub_->ReportResult(ctx.get(), req, &resp));
     if (s.ok()) {
       ++reported_;
+      if (options_.log_reports) {
+        std::cerr << "hat-agent: acknowledged " << result.task_id()
+                  << (resp.stored() ? " (stored)\n" : " (already stored)\n");
+      }
       return absl::OkStatus();
     }
     if (!Retryable(s.code())) return Annotate(s, "reporting " + result.task_id());
     if (stop_ && std::chrono::steady_clock::now() > give_up) return s;
+    // Said the first time and every tenth: the measurement is kept and retried, but a user
+    // watching the agent should see why nothing is being stored.
+    if (refusals++ % 10 == 0) {
+      std::cerr << "hat-agent: reporting " << result.task_id() << ": " << s
+                << " (kept, trying again)\n";
+    }
     // Backoff without the stop shortcut: sleep the interval plainly.
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
     backoff = std::min(options_.max_backoff_ms, backoff * 2);

@@ -42,6 +42,9 @@ struct AgentOptions {
   // Where temperature, frequency and throttling are read (measure/device_condition.h): "/sys",
   // or the host's /sys mounted elsewhere in a container.
   std::string sysfs_root = "/sys";
+  // Logs each report the coordinator acknowledged ("acknowledged TASK (stored)" or "(already
+  // stored)"): an audit trail that tests/chaos/chaos.py checks the store against.
+  bool log_reports = false;
 
   absl::Status Validate() const;
 };

@@ -29,6 +29,7 @@ ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
 ABSL_FLAG(int, threads, 1, "Intra-op threads for measuring");
 ABSL_FLAG(std::string, host_group, "", "Agents sharing this name never measure at once");
 ABSL_FLAG(bool, pin_cpus, false, "Pin to the last --threads CPUs");
+ABSL_FLAG(bool, log_reports, false, "Log each measurement the coordinator acknowledged");
 ABSL_FLAG(std::string, sysfs_root, "/sys",
           "Where to read temperature, CPU frequency and throttling (the host's /sys in a "
           "container that mounts it elsewhere)");
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   o.threads = absl::GetFlag(FLAGS_threads);
   o.host_group = absl::GetFlag(FLAGS_host_group);
   o.pin_cpus = absl::GetFlag(FLAGS_pin_cpus);
+  o.log_reports = absl::GetFlag(FLAGS_log_reports);
   o.sysfs_root = absl::GetFlag(FLAGS_sysfs_root);
   o.token = absl::GetFlag(FLAGS_token);
   if (o.token.empty() && std::getenv("HAT_FLEET_TOKEN")) o.token = std::getenv("HAT_FLEET_TOKEN");
