@@ -2,7 +2,11 @@
 //
 //   build/bin/fleet_load_bench [--agents 1000] [--threads 32] [--configs 20000]
 //                              [--scaling-configs 200] [--measure-ms 50]
+//                              [--server ADDR --skip-scaling]
 //
+// By default the coordinator runs in this process (over a RocksDB store in /tmp); --server
+// points the simulated fleet at a running hat-server instead, whose fleet and admin tokens must
+// both be "bench" (tests/chaos/overload.sh runs it that way, beside many hatctl clients).
 // Part 1 (load): `agents` simulated agents register, then lease and report with instant
 // measurements until a job of `configs` configs is done; `threads` client threads take turns
 // speaking for them. Reports leases per second, p50/p99 latency of LeaseTask and ReportResult,
@@ -88,6 +92,18 @@ std::string Register(v1::FleetService::Stub& fleet, const std::string& device_cl
   return resp.agent_id();
 }
 
+// Whether the job has ended (succeeded, or failed: configs whose leases were all lost).
+bool JobEnded(v1::JobService::Stub& jobs, const std::string& job_id) {
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  v1::Job job;
+  grpc::ClientContext ctx;
+  Ctx(ctx);
+  return jobs.GetJob(&ctx, req, &job).ok() &&
+         (job.state() == v1::JOB_STATE_SUCCEEDED || job.state() == v1::JOB_STATE_FAILED ||
+          job.state() == v1::JOB_STATE_CANCELLED);
+}
+
 struct Totals {
   std::mutex mu;
   std::vector<double> lease_ms, report_ms;
@@ -137,6 +153,8 @@ bool Round(v1::FleetService::Stub& fleet, const std::string& agent, double measu
 int main(int argc, char** argv) {
   int agents = 1000, threads = 32, configs = 20000, scaling_configs = 200;
   double measure_ms = 50;
+  std::string external;
+  bool skip_scaling = false;
   CLI::App app{"The coordinator under a simulated fleet: throughput and lease latency"};
   app.add_option("--agents", agents)->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--threads", threads, "Client threads")
@@ -149,12 +167,16 @@ int main(int argc, char** argv) {
   app.add_option("--measure-ms", measure_ms, "Simulated measurement time")
       ->check(CLI::Range(0.0, 60000.0))
       ->capture_default_str();
+  app.add_option("--server", external, "A running hat-server (tokens 'bench') instead of one here");
+  app.add_flag("--skip-scaling", skip_scaling, "Leave out part 2");
   CLI11_PARSE(app, argc, argv);
   char dir_template[] = "/tmp/hatfleet-load-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
-  hat::Server server = hat::Start(dir + "/db");
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server.port),
-                                     grpc::InsecureChannelCredentials());
+  hat::Server server;
+  if (external.empty()) server = hat::Start(dir + "/db");
+  auto channel =
+      grpc::CreateChannel(external.empty() ? "127.0.0.1:" + std::to_string(server.port) : external,
+                          grpc::InsecureChannelCredentials());
   auto fleet = hat::v1::FleetService::NewStub(channel);
   auto jobs = hat::v1::JobService::NewStub(channel);
   const hat::HardwareInfo hw = hat::DetectHostHardware();
@@ -176,7 +198,14 @@ int main(int argc, char** argv) {
         if (hat::Round(*fleet, agent, 0, totals, true)) {
           idle_rounds = 0;
         } else if (++idle_rounds > agents) {
-          drained = true;  // every agent found the queue empty
+          // Every agent found the queue empty: the job is done, or its last tasks are leased to
+          // agents that went silent (they never heartbeat) and come back when those expire.
+          if (hat::JobEnded(*jobs, job)) {
+            drained = true;
+          } else {
+            idle_rounds = 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          }
         }
       }
     });
@@ -198,6 +227,7 @@ int main(int argc, char** argv) {
   // Part 2: scaling with a fixed measurement time.
   double single = 0;
   for (int n : {1, 2, 4, 8}) {
+    if (skip_scaling) break;
     const std::string device_class = "scale" + std::to_string(n);
     std::vector<std::string> scale_ids;
     for (int i = 0; i < n; ++i) scale_ids.push_back(hat::Register(*fleet, device_class));
@@ -221,8 +251,8 @@ int main(int argc, char** argv) {
         static_cast<long long>(scale_totals.stored));
     std::fflush(stdout);
   }
-  server.coordinator->Shutdown();
-  server.server->Shutdown();
+  if (server.coordinator) server.coordinator->Shutdown();
+  if (server.server) server.server->Shutdown();
   std::string cleanup = "rm -rf " + dir;
   return std::system(cleanup.c_str()) == 0 ? 0 : 1;
 }

@@ -20,9 +20,8 @@
 #include "hat/v1/job_service.grpc.pb.h"
 #include "rpc/grpc_status.h"
 #include "server/coordinator.h"
-#include "server/grpc_services.h"
-#include "server/storage/kv_store.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/support/in_process_services.h"
 
 namespace hat {
 namespace {
@@ -39,34 +38,25 @@ class FuzzedServer {
     CoordinatorOptions options;
     options.now_unix_ms = [this] { return now_ms_.load(); };
     options.artifacts_dir = artifacts_.string();
-    absl::StatusOr<std::unique_ptr<Coordinator>> c = Coordinator::Open(NewMemoryStore(), options);
-    FUZZ_CHECK(c.ok(), "the coordinator opens on an empty store");
-    coordinator_ = *std::move(c);
-    fleet_service_ = std::make_unique<FleetServiceImpl>(coordinator_.get(), kFleetToken);
-    job_service_ = std::make_unique<JobServiceImpl>(coordinator_.get(), kAdminToken);
-    grpc::ServerBuilder builder;
-    builder.RegisterService(fleet_service_.get());
-    builder.RegisterService(job_service_.get());
-    server_ = builder.BuildAndStart();
-    FUZZ_CHECK(server_ != nullptr, "the in-process server starts");
-    auto channel = server_->InProcessChannel(grpc::ChannelArguments());
-    fleet_ = v1::FleetService::NewStub(channel);
-    jobs_ = v1::JobService::NewStub(channel);
-
+    auto services = testing::InProcessServices::Start(options, kFleetToken, kAdminToken);
+    FUZZ_CHECK(services.ok(), "the coordinator and its services start");
+    services_ = *std::move(services);
+    fleet_ = &services_->fleet();
+    jobs_ = &services_->jobs();
+    Coordinator& c = services_->coordinator();
     v1::RegisterAgentRequest reg;
     reg.set_device_class("cpu");
-    FUZZ_CHECK(coordinator_->RegisterAgent(reg).ok(), "an agent registers");
-    FUZZ_CHECK(coordinator_->RegisterAgent(reg).ok(), "a second agent registers");
+    FUZZ_CHECK(c.RegisterAgent(reg).ok(), "an agent registers");
+    FUZZ_CHECK(c.RegisterAgent(reg).ok(), "a second agent registers");
     v1::SubmitJobRequest job;
     auto* spec = job.mutable_spec()->mutable_latency_dataset();
     spec->set_space_name("tiny");
     spec->set_device_class("cpu");
     spec->set_num_configs(2);
-    FUZZ_CHECK(coordinator_->SubmitJob(job).ok(), "a job is submitted");
+    FUZZ_CHECK(c.SubmitJob(job).ok(), "a job is submitted");
   }
   ~FuzzedServer() {
-    server_->Shutdown();
-    coordinator_->Shutdown();
+    services_.reset();
     std::error_code error;
     std::filesystem::remove_all(artifacts_, error);
   }
@@ -76,43 +66,43 @@ class FuzzedServer {
     now_ms_ += 1000;  // leases expire, agents go quiet, as time passes between requests
     switch (rpc % 17) {
       case 0:
-        Unary(fleet_.get(), &v1::FleetService::Stub::RegisterAgent, kFleetToken, bytes);
+        Unary(fleet_, &v1::FleetService::Stub::RegisterAgent, kFleetToken, bytes);
         break;
       case 1:
-        Unary(fleet_.get(), &v1::FleetService::Stub::Heartbeat, kFleetToken, bytes);
+        Unary(fleet_, &v1::FleetService::Stub::Heartbeat, kFleetToken, bytes);
         break;
       case 2:
-        Unary(fleet_.get(), &v1::FleetService::Stub::LeaseTask, kFleetToken, bytes);
+        Unary(fleet_, &v1::FleetService::Stub::LeaseTask, kFleetToken, bytes);
         break;
       case 3:
-        Unary(fleet_.get(), &v1::FleetService::Stub::ReportResult, kFleetToken, bytes);
+        Unary(fleet_, &v1::FleetService::Stub::ReportResult, kFleetToken, bytes);
         break;
       case 4:
-        Unary(fleet_.get(), &v1::FleetService::Stub::ReleaseLease, kFleetToken, bytes);
+        Unary(fleet_, &v1::FleetService::Stub::ReleaseLease, kFleetToken, bytes);
         break;
       case 5:
-        Unary(jobs_.get(), &v1::JobService::Stub::SubmitJob, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::SubmitJob, kAdminToken, bytes);
         break;
       case 6:
-        Unary(jobs_.get(), &v1::JobService::Stub::GetJob, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::GetJob, kAdminToken, bytes);
         break;
       case 7:
-        Unary(jobs_.get(), &v1::JobService::Stub::ListJobs, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::ListJobs, kAdminToken, bytes);
         break;
       case 8:
-        Unary(jobs_.get(), &v1::JobService::Stub::CancelJob, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::CancelJob, kAdminToken, bytes);
         break;
       case 9:
-        Unary(jobs_.get(), &v1::JobService::Stub::ListAgents, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::ListAgents, kAdminToken, bytes);
         break;
       case 10:
-        Unary(jobs_.get(), &v1::JobService::Stub::GetPredictor, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::GetPredictor, kAdminToken, bytes);
         break;
       case 11:
-        Unary(jobs_.get(), &v1::JobService::Stub::ListPredictors, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::ListPredictors, kAdminToken, bytes);
         break;
       case 12:
-        Unary(jobs_.get(), &v1::JobService::Stub::ListArtifacts, kAdminToken, bytes);
+        Unary(jobs_, &v1::JobService::Stub::ListArtifacts, kAdminToken, bytes);
         break;
       case 13:
         ServerStream<v1::WatchJobRequest, v1::Job>(
@@ -198,12 +188,9 @@ class FuzzedServer {
 
   std::filesystem::path artifacts_;
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
-  std::unique_ptr<Coordinator> coordinator_;
-  std::unique_ptr<FleetServiceImpl> fleet_service_;
-  std::unique_ptr<JobServiceImpl> job_service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::FleetService::Stub> fleet_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<testing::InProcessServices> services_;
+  v1::FleetService::Stub* fleet_ = nullptr;
+  v1::JobService::Stub* jobs_ = nullptr;
 };
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "server/coordinator.h"
 #include "server/grpc_services.h"
 #include "server/storage/kv_store.h"
+#include "tests/support/in_process_services.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
@@ -75,37 +76,25 @@ class GrpcAuthTest : public ::testing::Test {
     CoordinatorOptions options;
     options.now_unix_ms = [this] { return now_ms_.load(); };
     options.artifacts_dir = artifacts_.path();
-    ASSERT_OK_AND_ASSIGN(coordinator_, Coordinator::Open(NewMemoryStore(), options));
-    fleet_service_ = std::make_unique<FleetServiceImpl>(coordinator_.get(), kFleetToken);
-    job_service_ = std::make_unique<JobServiceImpl>(coordinator_.get(), kAdminToken);
-    grpc::ServerBuilder builder;
-    builder.RegisterService(fleet_service_.get());
-    builder.RegisterService(job_service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    auto channel = server_->InProcessChannel(grpc::ChannelArguments());
-    fleet_ = v1::FleetService::NewStub(channel);
-    jobs_ = v1::JobService::NewStub(channel);
+    ASSERT_OK_AND_ASSIGN(services_,
+                         hat::testing::InProcessServices::Start(options, kFleetToken, kAdminToken));
 
     // Something for every RPC to act on: a job of two configs, an agent measuring the first,
     // an idle agent the second could go to.
     v1::RegisterAgentRequest reg;
     reg.set_device_class("cpu");
-    ASSERT_OK_AND_ASSIGN(auto holder, coordinator_->RegisterAgent(reg));
+    ASSERT_OK_AND_ASSIGN(auto holder, services_->coordinator().RegisterAgent(reg));
     holder_ = holder.agent_id();
-    ASSERT_OK_AND_ASSIGN(auto idle, coordinator_->RegisterAgent(reg));
+    ASSERT_OK_AND_ASSIGN(auto idle, services_->coordinator().RegisterAgent(reg));
     idle_ = idle.agent_id();
-    ASSERT_OK_AND_ASSIGN(v1::Job job, coordinator_->SubmitJob(JobRequest()));
+    ASSERT_OK_AND_ASSIGN(v1::Job job, services_->coordinator().SubmitJob(JobRequest()));
     job_ = job.job_id();
     v1::LeaseTaskRequest lease;
     lease.set_agent_id(holder_);
-    ASSERT_OK_AND_ASSIGN(lease_, coordinator_->LeaseTask(lease, now_ms_, nullptr));
+    ASSERT_OK_AND_ASSIGN(lease_, services_->coordinator().LeaseTask(lease, now_ms_, nullptr));
     ASSERT_TRUE(lease_.has_task());
   }
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-    if (coordinator_) coordinator_->Shutdown();
-  }
+  void TearDown() override { services_.reset(); }
 
   static v1::SubmitJobRequest JobRequest() {
     v1::SubmitJobRequest req;
@@ -119,18 +108,21 @@ class GrpcAuthTest : public ::testing::Test {
   // Everything a call could change, as text.
   std::string State() {
     std::string state;
-    absl::StatusOr<v1::ListJobsResponse> jobs = coordinator_->ListJobs(v1::ListJobsRequest());
+    absl::StatusOr<v1::ListJobsResponse> jobs =
+        services_->coordinator().ListJobs(v1::ListJobsRequest());
     EXPECT_TRUE(jobs.ok()) << jobs.status();
     if (jobs.ok()) absl::StrAppend(&state, jobs->DebugString());
-    absl::StrAppend(&state, coordinator_->ListAgents("").DebugString());
+    absl::StrAppend(&state, services_->coordinator().ListAgents("").DebugString());
     absl::StatusOr<std::string> measurements =
-        coordinator_->ExportDataset("cpu", v1::EXPORT_FORMAT_FULL);
+        services_->coordinator().ExportDataset("cpu", v1::EXPORT_FORMAT_FULL);
     EXPECT_TRUE(measurements.ok()) << measurements.status();
     if (measurements.ok()) absl::StrAppend(&state, *measurements);
-    absl::StatusOr<v1::ListPredictorsResponse> predictors = coordinator_->ListPredictors("");
+    absl::StatusOr<v1::ListPredictorsResponse> predictors =
+        services_->coordinator().ListPredictors("");
     EXPECT_TRUE(predictors.ok()) << predictors.status();
     if (predictors.ok()) absl::StrAppend(&state, predictors->DebugString());
-    absl::StatusOr<v1::ListArtifactsResponse> artifacts = coordinator_->ListArtifacts({});
+    absl::StatusOr<v1::ListArtifactsResponse> artifacts =
+        services_->coordinator().ListArtifacts({});
     EXPECT_TRUE(artifacts.ok()) << artifacts.status();
     if (artifacts.ok()) absl::StrAppend(&state, artifacts->DebugString());
     for (const auto& file : std::filesystem::directory_iterator(artifacts_.path())) {
@@ -168,7 +160,7 @@ class GrpcAuthTest : public ::testing::Test {
            v1::RegisterAgentRequest req;
            req.set_device_class("cpu");
            v1::RegisterAgentResponse resp;
-           return t.fleet_->RegisterAgent(&ctx, req, &resp);
+           return t.services_->fleet().RegisterAgent(&ctx, req, &resp);
          }},
         {fleet, "Heartbeat",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
@@ -176,14 +168,14 @@ class GrpcAuthTest : public ::testing::Test {
            req.set_agent_id(t.holder_);
            req.set_lease_id(t.lease_.lease_id());
            v1::HeartbeatResponse resp;
-           return t.fleet_->Heartbeat(&ctx, req, &resp);
+           return t.services_->fleet().Heartbeat(&ctx, req, &resp);
          }},
         {fleet, "LeaseTask",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::LeaseTaskRequest req;
            req.set_agent_id(t.idle_);  // wait 0: answers at once
            v1::LeaseTaskResponse resp;
-           return t.fleet_->LeaseTask(&ctx, req, &resp);
+           return t.services_->fleet().LeaseTask(&ctx, req, &resp);
          }},
         {fleet, "ReportResult",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
@@ -193,7 +185,7 @@ class GrpcAuthTest : public ::testing::Test {
            req.mutable_result()->set_task_id(t.lease_.task().task_id());
            req.mutable_result()->set_total_ms(7);
            v1::ReportResultResponse resp;
-           return t.fleet_->ReportResult(&ctx, req, &resp);
+           return t.services_->fleet().ReportResult(&ctx, req, &resp);
          }},
         {fleet, "ReleaseLease",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
@@ -201,30 +193,30 @@ class GrpcAuthTest : public ::testing::Test {
            req.set_agent_id(t.holder_);
            req.set_lease_id(t.lease_.lease_id());
            v1::ReleaseLeaseResponse resp;
-           return t.fleet_->ReleaseLease(&ctx, req, &resp);
+           return t.services_->fleet().ReleaseLease(&ctx, req, &resp);
          }},
         {jobs, "SubmitJob",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::SubmitJobResponse resp;
-           return t.jobs_->SubmitJob(&ctx, JobRequest(), &resp);
+           return t.services_->jobs().SubmitJob(&ctx, JobRequest(), &resp);
          }},
         {jobs, "GetJob",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::GetJobRequest req;
            req.set_job_id(t.job_);
            v1::Job resp;
-           return t.jobs_->GetJob(&ctx, req, &resp);
+           return t.services_->jobs().GetJob(&ctx, req, &resp);
          }},
         {jobs, "ListJobs",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::ListJobsResponse resp;
-           return t.jobs_->ListJobs(&ctx, v1::ListJobsRequest(), &resp);
+           return t.services_->jobs().ListJobs(&ctx, v1::ListJobsRequest(), &resp);
          }},
         {jobs, "WatchJob",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::WatchJobRequest req;
            req.set_job_id(t.job_);
-           auto reader = t.jobs_->WatchJob(&ctx, req);
+           auto reader = t.services_->jobs().WatchJob(&ctx, req);
            return FirstMessage(ctx, *reader);
          }},
         {jobs, "CancelJob",
@@ -232,19 +224,19 @@ class GrpcAuthTest : public ::testing::Test {
            v1::CancelJobRequest req;
            req.set_job_id(t.job_);
            v1::Job resp;
-           return t.jobs_->CancelJob(&ctx, req, &resp);
+           return t.services_->jobs().CancelJob(&ctx, req, &resp);
          }},
         {jobs, "ListAgents",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::ListAgentsResponse resp;
-           return t.jobs_->ListAgents(&ctx, v1::ListAgentsRequest(), &resp);
+           return t.services_->jobs().ListAgents(&ctx, v1::ListAgentsRequest(), &resp);
          }},
         {jobs, "Export",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::ExportRequest req;
            req.set_device_class("cpu");
            req.set_format(v1::EXPORT_FORMAT_FULL);
-           auto reader = t.jobs_->Export(&ctx, req);
+           auto reader = t.services_->jobs().Export(&ctx, req);
            return FirstMessage(ctx, *reader);
          }},
         {jobs, "GetPredictor",
@@ -252,18 +244,18 @@ class GrpcAuthTest : public ::testing::Test {
            v1::GetPredictorRequest req;
            req.set_device_class("cpu");
            v1::StoredPredictor resp;
-           return t.jobs_->GetPredictor(&ctx, req, &resp);
+           return t.services_->jobs().GetPredictor(&ctx, req, &resp);
          },
          grpc::StatusCode::NOT_FOUND},  // none trained: past the token check all the same
         {jobs, "ListPredictors",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::ListPredictorsResponse resp;
-           return t.jobs_->ListPredictors(&ctx, v1::ListPredictorsRequest(), &resp);
+           return t.services_->jobs().ListPredictors(&ctx, v1::ListPredictorsRequest(), &resp);
          }},
         {jobs, "ListArtifacts",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::ListArtifactsResponse resp;
-           return t.jobs_->ListArtifacts(&ctx, v1::ListArtifactsRequest(), &resp);
+           return t.services_->jobs().ListArtifacts(&ctx, v1::ListArtifactsRequest(), &resp);
          }},
         {jobs, "UploadArtifact",
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
@@ -276,7 +268,7 @@ class GrpcAuthTest : public ::testing::Test {
            req.mutable_header()->set_sha256(sha.HexDigest());
            req.set_data(bytes);
            v1::Artifact resp;
-           auto writer = t.jobs_->UploadArtifact(&ctx, &resp);
+           auto writer = t.services_->jobs().UploadArtifact(&ctx, &resp);
            writer->Write(req);
            writer->WritesDone();
            return writer->Finish();
@@ -286,7 +278,7 @@ class GrpcAuthTest : public ::testing::Test {
          [](GrpcAuthTest& t, grpc::ClientContext& ctx) {
            v1::DownloadArtifactRequest req;
            req.set_artifact_id("art-000001");
-           auto reader = t.jobs_->DownloadArtifact(&ctx, req);
+           auto reader = t.services_->jobs().DownloadArtifact(&ctx, req);
            return FirstMessage(ctx, *reader);
          },
          grpc::StatusCode::NOT_FOUND},
@@ -295,12 +287,7 @@ class GrpcAuthTest : public ::testing::Test {
 
   hat::testing::TempDir artifacts_;
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
-  std::unique_ptr<Coordinator> coordinator_;
-  std::unique_ptr<FleetServiceImpl> fleet_service_;
-  std::unique_ptr<JobServiceImpl> job_service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::FleetService::Stub> fleet_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<hat::testing::InProcessServices> services_;
   std::string holder_, idle_, job_;
   v1::LeaseTaskResponse lease_;
 };
