@@ -294,7 +294,8 @@ def main():
     acknowledged = set()
     for i in range(args.agents):
         with open(f"{work}/agent-{i}.log") as f:
-            acknowledged |= set(re.findall(r"acknowledged (\S+)", f.read()))
+            acknowledged |= set(
+                re.findall(r"^hat-agent: acknowledged (\S+) \(", f.read(), re.M))
     dataset_id = ids.get("dataset")
     dataset_rows = [r for r in rows if r.get("job_id") == dataset_id]
     figures.update({

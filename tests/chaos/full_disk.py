@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -76,7 +77,7 @@ def main():
 
     def acknowledged():
         with open(f"{work}/agent.log") as f:
-            return set(re.findall(r"acknowledged (\S+)", f.read()))
+            return set(re.findall(r"^hat-agent: acknowledged (\S+) \(", f.read(), re.M))
 
     filler = f"{disk}/filler"
     try:
@@ -154,7 +155,10 @@ def main():
     figures["seconds"] = round(time.monotonic() - started, 1)
     figures["passed"] = not failures
     figures["failures"] = failures
-    figures["logs"] = work
+    if failures:
+        figures["logs"] = work  # kept for a look
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(figures, indent=2) if args.json else
           "\n".join(f"{k}: {v}" for k, v in figures.items()))
     return 0 if not failures else 1
