@@ -1,4 +1,4 @@
-// `hatctl space list|show|sample`.
+// `hatctl space list|show|sample|smallest`.
 #include "cli/space_commands.h"
 
 #include <iostream>
@@ -25,6 +25,7 @@ struct SpaceOptions {
   int count = 10;
   uint64_t seed = 1;
   std::string out_dir;
+  std::string out;
 };
 
 int RunList(const SpaceOptions& opts) {
@@ -95,6 +96,25 @@ absl::Status RunSampleOrError(const SpaceOptions& opts) {
   return absl::OkStatus();
 }
 
+// The smallest SubTransformer is the fastest one a latency model knows of: a search refuses a
+// limit below its predicted latency, so scripts ask for it to choose limits that can be met.
+absl::Status RunSmallestOrError(const SpaceOptions& opts) {
+  HAT_ASSIGN_OR_RETURN(DesignSpace space, ResolveDesignSpace(opts.space));
+  const SubTransformerConfig config = SmallestConfig(space);
+  if (!opts.out.empty()) {
+    HAT_RETURN_IF_ERROR(WriteFileAtomically(opts.out, ConfigToHatYaml(config)));
+  }
+  if (opts.json) {
+    PrintJson({{"space", space.name},
+               {"config_id", HexId(ConfigId(config))},
+               {"canonical_key", CanonicalKey(config)},
+               {"config", ConfigToJsonValue(config)}});
+  } else if (opts.out.empty()) {
+    std::cout << ConfigToHatYaml(config);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddSpaceCommands(CLI::App& app, int* exit_code) {
@@ -124,6 +144,13 @@ void AddSpaceCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingDirectory);
   sample->add_flag("--json", opts->json, "Print JSON");
   sample->callback([opts, exit_code] { *exit_code = ReportError(RunSampleOrError(*opts)); });
+
+  CLI::App* smallest = group->add_subcommand(
+      "smallest", "The smallest SubTransformer of a space (HAT YAML; the fastest it holds)");
+  smallest->add_option("space", opts->space, "Built-in name or space file")->required();
+  smallest->add_option("--out", opts->out, "Write the HAT YAML to this file instead of stdout");
+  smallest->add_flag("--json", opts->json, "Print JSON");
+  smallest->callback([opts, exit_code] { *exit_code = ReportError(RunSmallestOrError(*opts)); });
 }
 
 }  // namespace hat::cli

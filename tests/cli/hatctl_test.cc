@@ -140,6 +140,30 @@ TEST(HatctlTest, SampleIsReproducibleAndWritesHatYaml) {
   EXPECT_EQ(nlohmann::json::parse(v.out)["config_id"], j["configs"][3]["config_id"]);
 }
 
+// Scripts choose latency limits a search can meet from the smallest SubTransformer's latency.
+TEST(HatctlTest, SmallestIsTheSmallestChoiceOfEveryGeneAsHatYaml) {
+  hat::testing::TempDir dir;
+  const RunResult written = Hatctl("space smallest tiny --out " + Quote(dir.File("s.yml")));
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const RunResult f = Hatctl("config features " + Quote(dir.File("s.yml")) + " --json");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  const nlohmann::json features = nlohmann::json::parse(f.out);
+  EXPECT_EQ(features["encoder_embed_dim"], 64);
+  EXPECT_EQ(features["encoder_layer_num"], 3);
+  EXPECT_EQ(features["encoder_ffn_embed_dim_avg"], 128);
+  EXPECT_EQ(features["decoder_embed_dim"], 64);
+  EXPECT_EQ(features["decoder_layer_num"], 1);
+  EXPECT_EQ(features["decoder_ffn_embed_dim_avg"], 128);
+  // Printed to stdout without --out: the same file.
+  const RunResult printed = Hatctl("space smallest tiny");
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::ifstream in(dir.File("s.yml"));
+  EXPECT_EQ(printed.out, std::string(std::istreambuf_iterator<char>(in), {}));
+  const RunResult bad = Hatctl("space smallest no-such-space");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("no-such-space"));
+}
+
 TEST(HatctlTest, ConvertRoundTripsBetweenFormats) {
   hat::testing::TempDir dir;
   const RunResult json = Hatctl("config convert " + Quote(kXeon137) + " --to json");
