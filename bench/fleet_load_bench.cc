@@ -264,19 +264,25 @@ int main(int argc, char** argv) {
   // Throughput up to the last stored report: noticing that the job ended is not the server's work.
   const double seconds = totals.last_stored_s - start;
   const hat::Exported exported = hat::CountFullExport(*jobs, job);
+  // Writes per WAL sync over the run (registrations included), when the server is in process.
+  const hat::GroupCommit::Stats written =
+      server.coordinator ? server.coordinator->StoreWriteStats() : hat::GroupCommit::Stats();
   std::printf(
       "{\"part\": \"load\", \"agents\": %d, \"client_threads\": %d, \"configs\": %d, "
       "\"seconds\": %.2f, \"leases_per_s\": %.1f, \"lease_p50_ms\": %.2f, \"lease_p99_ms\": %.2f, "
       "\"rpcs_per_s\": %.1f, \"report_p50_ms\": %.2f, \"report_p99_ms\": %.2f, "
       "\"acknowledged\": %lld, \"duplicates\": %lld, \"exported_lines\": %lld, "
-      "\"exported_tasks\": %lld, \"lost\": %lld}\n",
+      "\"exported_tasks\": %lld, \"lost\": %lld, \"store_writes\": %llu, "
+      "\"store_syncs\": %llu}\n",
       agents, threads, configs, seconds, totals.leases / seconds,
       hat::bench::Percentile(totals.lease_ms, 0.5), hat::bench::Percentile(totals.lease_ms, 0.99),
       2 * totals.leases / seconds, hat::bench::Percentile(totals.report_ms, 0.5),
       hat::bench::Percentile(totals.report_ms, 0.99), static_cast<long long>(totals.stored),
       static_cast<long long>(totals.duplicates), static_cast<long long>(exported.lines),
       static_cast<long long>(exported.distinct_tasks),
-      static_cast<long long>(configs - exported.distinct_tasks));
+      static_cast<long long>(configs - exported.distinct_tasks),
+      static_cast<unsigned long long>(written.writes),
+      static_cast<unsigned long long>(written.syncs));
   std::fflush(stdout);
 
   // Part 2: scaling with a fixed measurement time.

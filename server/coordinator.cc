@@ -34,7 +34,7 @@ bool IsTerminal(v1::JobState state) {
 }
 
 Coordinator::Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {
+    : store_(std::move(store)), options_(std::move(options)), group_commit_(store_.get()) {
   if (!options_.now_unix_ms) {
     options_.now_unix_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -137,7 +137,13 @@ absl::Status Coordinator::Recover() {
 
 absl::Status Coordinator::Persist(const WriteBatch& batch, Durability durability) {
   if (batch.empty()) return absl::OkStatus();
-  return Annotate(store_->Write(batch, durability), "storage");
+  HAT_RETURN_IF_ERROR(Annotate(group_commit_.Broken(), "storage"));
+  HAT_RETURN_IF_ERROR(Annotate(store_->Write(batch, Durability::kBuffered), "storage"));
+  const uint64_t ticket = group_commit_.Written();
+  if (durability == Durability::kBuffered) return absl::OkStatus();
+  // Synced under the lock (the rare writes; reports sync after it): a failed sync, wherever it
+  // happens, is seen by group_commit_ and stops every later write.
+  return Annotate(group_commit_.WaitDurable(ticket), "storage");
 }
 
 absl::Status Coordinator::PersistWithMeta(WriteBatch& batch, const v1::ServerMeta& meta) {

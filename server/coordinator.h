@@ -37,6 +37,7 @@
 #include "hat/v1/job_service.pb.h"
 #include "hat/v1/predictor.pb.h"
 #include "hat/v1/store.pb.h"
+#include "server/storage/group_commit.h"
 #include "server/storage/kv_store.h"
 
 namespace hat {
@@ -105,8 +106,11 @@ class Coordinator {
                                                   int64_t deadline_ms,
                                                   const std::function<bool()>& cancelled);
   // INVALID_ARGUMENT when `req.lease_id` is none of the task's leases. A failure reported under
-  // a lease that is no longer current changes nothing (stored=false).
-  absl::StatusOr<v1::ReportResultResponse> ReportResult(const v1::ReportResultRequest& req);
+  // a lease that is no longer current changes nothing (stored=false). Answers once what it
+  // reports on is durable: the write happens under the lock, its sync after it, shared with the
+  // reports written meanwhile (group commit).
+  absl::StatusOr<v1::ReportResultResponse> ReportResult(const v1::ReportResultRequest& req)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ReleaseLease(const v1::ReleaseLeaseRequest& req);
 
   // --- JobService ---
@@ -127,6 +131,8 @@ class Coordinator {
   // Agents by state, tasks by state and lease expiries per device class, jobs by state: counts
   // kept in memory, so it costs O(agents + jobs), never a scan of tasks or measurements.
   v1::FleetSummary Summary();
+  // Writes to the store and the syncs that made them durable (several writes share a sync).
+  GroupCommit::Stats StoreWriteStats() const { return group_commit_.stats(); }
   // The distribution of the device class's stored latencies in `bins` bins (a scan of its
   // measurements: for dashboards, not for hot paths).
   absl::StatusOr<v1::LatencyHistogram> LatencyDistribution(const std::string& device_class,
@@ -224,6 +230,10 @@ class Coordinator {
   };
 
   Coordinator(std::unique_ptr<KvStore> store, CoordinatorOptions options);
+  // ReportResult's work under the lock; `ticket` is the write to wait for before answering.
+  absl::StatusOr<v1::ReportResultResponse> ReportResultLocked(const v1::ReportResultRequest& req,
+                                                              uint64_t* ticket)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::Job> SubmitLatencyDatasetJob(const v1::SubmitJobRequest& req);
   absl::StatusOr<v1::Job> SubmitPredictorJob(const v1::SubmitJobRequest& req);
@@ -236,8 +246,10 @@ class Coordinator {
   const v1::Job* FindByIdempotencyKey(const std::string& key) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // kSync for what is acknowledged to clients (registrations, jobs, reports, cancellations);
-  // kBuffered for lease bookkeeping (kv_store.h says why that is safe).
+  // kSync for what is acknowledged to clients (registrations, jobs, cancellations): written and
+  // synced before it returns; kBuffered for lease bookkeeping (kv_store.h says why that is safe)
+  // and for reports, which ReportResult syncs after releasing the lock. Both go through
+  // group_commit_, so a failed sync anywhere stops every later write.
   absl::Status Persist(const WriteBatch& batch, Durability durability = Durability::kSync)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PutTask(WriteBatch& batch, const v1::TaskRecord& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -300,6 +312,9 @@ class Coordinator {
   // Constant after construction (the store is thread-safe itself).
   std::unique_ptr<KvStore> store_;
   CoordinatorOptions options_;
+  // Reports are written under mu_ and synced without it, many to one sync. Once a sync failed,
+  // Persist() refuses every write (group_commit.h says why).
+  GroupCommit group_commit_;
 
   // Guarded by mu_: memory that mirrors the store. Nothing slow runs while it is held (no fits,
   // no training, no scans of measurements); clang's -Wthread-safety checks the annotations

@@ -170,6 +170,15 @@ absl::StatusOr<v1::LeaseTaskResponse> Coordinator::LeaseTask(
 
 absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
     const v1::ReportResultRequest& req) {
+  uint64_t ticket = 0;
+  HAT_ASSIGN_OR_RETURN(v1::ReportResultResponse resp, ReportResultLocked(req, &ticket));
+  // Without the lock: one sync makes this report durable with every other written meanwhile.
+  HAT_RETURN_IF_ERROR(Annotate(group_commit_.WaitDurable(ticket), "storage"));
+  return resp;
+}
+
+absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResultLocked(
+    const v1::ReportResultRequest& req, uint64_t* ticket) {
   const v1::MeasurementResult& result = req.result();
   if (result.encoder().raw_ms_size() > options_.max_samples_per_result ||
       result.decoder().raw_ms_size() > options_.max_samples_per_result) {
@@ -203,6 +212,8 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
                     : absl::StrCat(" (its leases are ", LeaseId(key, 1), " to #", leases, ")")));
   }
   v1::ReportResultResponse resp;
+  // Answers that report what other calls wrote ("the first one counted") wait until it is durable.
+  *ticket = group_commit_.Newest();
   const v1::TaskState state = it->second.state();
   if (state == v1::TASK_STATE_DONE || state == v1::TASK_STATE_FAILED ||
       state == v1::TASK_STATE_CANCELLED) {
@@ -279,7 +290,9 @@ absl::StatusOr<v1::ReportResultResponse> Coordinator::ReportResult(
   v1::Job updated = job.job;
   FillProgress(updated, PlannedTasks(job), counts);
   PutJob(batch, updated);
-  HAT_RETURN_IF_ERROR(Persist(batch));
+  // Buffered under the lock (in order, atomically, visible at once), synced by ReportResult.
+  HAT_RETURN_IF_ERROR(Persist(batch, Durability::kBuffered));
+  *ticket = group_commit_.Newest();  // this write's: every write is made under mu_
   if (queued) queues_[task.device_class()].erase({task.queued_seq(), key});
   if (!current_lease.empty()) leases_.erase(current_lease);
   tasks_[key] = task;

@@ -142,9 +142,21 @@ std::vector<MetricFamily> FleetFamilies(Coordinator& c) {
   evaluations.Add({}, search_evaluations);
   cache_hits.Add({}, search_cache_hits);
 
+  ScrapedFamily store_writes("hat_store_writes_total",
+                             "Writes to the store (RocksDB batches), since the server started",
+                             MetricType::Counter);
+  ScrapedFamily store_syncs("hat_store_syncs_total",
+                            "WAL syncs that made them durable (one sync acknowledges a group of "
+                            "writes), since the server started",
+                            MetricType::Counter);
+  const GroupCommit::Stats written = c.StoreWriteStats();
+  store_writes.Add({}, static_cast<double>(written.writes));
+  store_syncs.Add({}, static_cast<double>(written.syncs));
+
   std::vector<MetricFamily> out;
-  for (ScrapedFamily* f : {&agents, &tasks, &ended, &expiries, &throttled, &predictor, &jobs, &done,
-                           &total, &iterations, &evaluations, &cache_hits}) {
+  for (ScrapedFamily* f :
+       {&agents, &tasks, &ended, &expiries, &throttled, &predictor, &jobs, &done, &total,
+        &iterations, &evaluations, &cache_hits, &store_writes, &store_syncs}) {
     out.push_back(f->Take());
   }
   return out;

@@ -48,6 +48,8 @@ class MemoryStore : public KvStore {
     return absl::OkStatus();
   }
 
+  absl::Status Sync() override { return absl::OkStatus(); }  // memory: nothing to make durable
+
   absl::StatusOr<std::optional<std::string>> Get(Table t, const std::string& key) override {
     std::lock_guard<std::mutex> lock(mu_);
     const auto& table = tables_[static_cast<int>(t)];
@@ -85,9 +87,20 @@ class MemoryStore : public KvStore {
 std::unique_ptr<KvStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
 
 absl::Status FaultInjectingStore::Write(const WriteBatch& batch, Durability durability) {
-  if (writes_left_ == 0) return absl::UnavailableError("injected storage failure");
-  if (writes_left_ > 0) --writes_left_;
-  return base_->Write(batch, durability);
+  int left = writes_left_.load();
+  while (left > 0 && !writes_left_.compare_exchange_weak(left, left - 1)) {
+  }
+  if (left == 0) return absl::UnavailableError("injected storage failure");
+  if (durability == Durability::kSync && fail_syncs_) {
+    absl::Status written = base()->Write(batch, Durability::kBuffered);
+    return written.ok() ? Sync() : written;
+  }
+  return base()->Write(batch, durability);
+}
+
+absl::Status FaultInjectingStore::Sync() {
+  if (fail_syncs_) return absl::UnavailableError("injected sync failure (fsync: I/O error)");
+  return base()->Sync();
 }
 
 }  // namespace hat

@@ -51,22 +51,9 @@ std::vector<Record> ScenarioRecords(const std::string& artifacts) {
   auto store = NewMemoryStore();
   KvStore* raw = store.get();
   // The coordinator owns the store; a second owner-less view reads it after the scenario.
-  struct Borrowed : KvStore {
-    explicit Borrowed(KvStore* s) : s(s) {}
-    absl::Status Write(const WriteBatch& b, Durability d) override { return s->Write(b, d); }
-    absl::StatusOr<std::optional<std::string>> Get(Table t, const std::string& k) override {
-      return s->Get(t, k);
-    }
-    absl::Status Scan(
-        Table t, const std::string& p,
-        const std::function<bool(const std::string&, const std::string&)>& fn) override {
-      return s->Scan(t, p, fn);
-    }
-    KvStore* s;
-  };
   {
     absl::StatusOr<std::unique_ptr<Coordinator>> c =
-        Coordinator::Open(std::make_unique<Borrowed>(raw), Options(artifacts));
+        Coordinator::Open(std::make_unique<KvStoreWrapper>(raw), Options(artifacts));
     FUZZ_CHECK(c.ok(), "the coordinator opens on an empty store");
     v1::RegisterAgentRequest reg;
     reg.set_device_class("cpu");

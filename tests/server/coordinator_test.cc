@@ -5,14 +5,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/proto_conversions.h"
 #include "measure/measure_proto.h"
 #include "server/storage/record_codec.h"
 #include "tests/server/coordinator_test_fixture.h"
+#include "tests/support/gated_sync_store.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
@@ -302,6 +307,70 @@ TEST_F(CoordinatorTest, FailedWriteIsNotAcknowledgedAndChangesNothing) {
   ASSERT_OK_AND_ASSIGN(auto ack, Report(agent, lease));  // the agent's retry succeeds
   EXPECT_TRUE(ack.stored());
   EXPECT_EQ(StoredMeasurements(), 1);
+}
+
+// Group commit: a report is answered only once its sync is done, and the coordinator's lock is
+// free while the disk works, so other calls go on.
+TEST_F(CoordinatorTest, AReportIsAnsweredAfterItsSyncWhichHoldsNoLock) {
+  auto gated = std::make_unique<hat::testing::GatedSyncStore>(NewMemoryStore());
+  hat::testing::GatedSyncStore* store = gated.get();
+  Open(std::move(gated));
+  const std::string first = Register("cpu");
+  const std::string second = Register("cpu");
+  const std::string job = Submit(2);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(first));
+  const int syncs_before = store->syncs();
+  store->CloseGate();
+  std::atomic<bool> answered{false};
+  std::thread reporter([&] {
+    EXPECT_THAT(Report(first, lease), IsOk());
+    answered = true;
+  });
+  // The report is written; its sync is on the disk.
+  if (!store->WaitForSyncs(syncs_before + 1)) {
+    store->OpenGate();
+    reporter.join();
+    FAIL() << "the report was answered without a sync";
+  }
+  // Meanwhile the coordinator serves calls that need its lock (a hang here would mean the lock
+  // is held across the sync; a watchdog turns that into a failure).
+  auto meanwhile = std::async(std::launch::async, [&] {
+    absl::StatusOr<v1::LeaseTaskResponse> other = Lease(second);
+    absl::StatusOr<v1::Job> progress = c_->GetJob(job);
+    return other.ok() && other->has_task() && progress.ok() && progress->progress().done() == 1;
+  });
+  const bool served = meanwhile.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  EXPECT_FALSE(answered) << "acknowledged before its sync ended";
+  store->OpenGate();
+  reporter.join();
+  ASSERT_TRUE(served) << "the coordinator's lock was held across the sync";
+  EXPECT_TRUE(meanwhile.get());
+  EXPECT_TRUE(answered);
+}
+
+// After fsync fails, what it held may be gone: the report is not acknowledged, and no later
+// write is either (a restart recovers from the disk).
+TEST_F(CoordinatorTest, AFailedSyncIsNotAcknowledgedAndStopsEveryLaterWrite) {
+  const std::string agent = Register("cpu");
+  const std::string job = Submit(2);
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease(agent));
+  faulty_->FailSyncs();
+  EXPECT_THAT(Report(agent, lease),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected sync failure")));
+  faulty_->Heal();
+  // The retry finds the task done in memory, but that is not durable: still not acknowledged.
+  EXPECT_THAT(Report(agent, lease),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("restart hat-server")));
+  EXPECT_THAT(Lease(agent), StatusIs(absl::StatusCode::kUnavailable));
+  v1::SubmitJobRequest submit;
+  submit.mutable_spec()->mutable_latency_dataset()->set_space_name("tiny");
+  submit.mutable_spec()->mutable_latency_dataset()->set_device_class("cpu");
+  submit.mutable_spec()->mutable_latency_dataset()->set_num_configs(1);
+  EXPECT_THAT(c_->SubmitJob(submit), StatusIs(absl::StatusCode::kUnavailable));
+  v1::RegisterAgentRequest again;
+  again.set_device_class("cpu");
+  EXPECT_THAT(c_->RegisterAgent(again),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("could not make writes durable")));
 }
 
 TEST_F(CoordinatorTest, BadSubmissionsNameTheField) {

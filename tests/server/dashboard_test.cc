@@ -388,6 +388,9 @@ TEST_F(DashboardTest, MetricsCountWhatTheFleetDid) {
   EXPECT_EQ(Sample(text, R"(hat_measurement_duration_seconds_count{device_class="cpu"})"), 3);
   EXPECT_EQ(Sample(text, R"(hat_jobs{kind="latency_dataset",state="running"})"), 1);
   EXPECT_EQ(Sample(text, R"(hat_lease_expiries_total{device_class="cpu"})"), 0);
+  // Leases are written without a sync of their own: fewer syncs than writes, and some.
+  EXPECT_GT(Sample(text, "hat_store_syncs_total"), 0);
+  EXPECT_GT(Sample(text, "hat_store_writes_total"), Sample(text, "hat_store_syncs_total"));
 
   // b goes silent: its lease expires once it is lost.
   now_ms_ += 6000;

@@ -104,6 +104,21 @@ TEST_P(KvStoreTest, FaultInjectionFailsWithoutApplying) {
   EXPECT_THAT(faulty.Write(second), IsOk());
 }
 
+TEST_P(KvStoreTest, InjectedSyncFailuresLetWritesThroughButFailTheirSync) {
+  FaultInjectingStore faulty(std::move(store_));
+  WriteBatch b;
+  b.Put(Table::kJobs, "a", "1");
+  ASSERT_THAT(faulty.Write(b, Durability::kBuffered), IsOk());
+  EXPECT_THAT(faulty.Sync(), IsOk());
+  faulty.FailSyncs();
+  // As after fsync's EIO: the write is in the store, its durability is not.
+  EXPECT_THAT(faulty.Write(b), StatusIs(absl::StatusCode::kUnavailable,
+                                        ::testing::HasSubstr("injected sync failure")));
+  EXPECT_THAT(faulty.Sync(), StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  ASSERT_OK_AND_ASSIGN(auto a, faulty.Get(Table::kJobs, "a"));
+  EXPECT_EQ(a, std::optional<std::string>("1"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, KvStoreTest, ::testing::Values("memory", "rocksdb"));
 
 TEST(RocksDbStoreTest, AcknowledgedWritesSurviveReopening) {
@@ -117,6 +132,24 @@ TEST(RocksDbStoreTest, AcknowledgedWritesSurviveReopening) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
   ASSERT_OK_AND_ASSIGN(auto v, store->Get(Table::kMeasurements, "c/j/1"));
   EXPECT_EQ(v, std::optional<std::string>("kept"));
+}
+
+TEST(RocksDbStoreTest, BufferedWritesThenASyncSurviveReopening) {
+  hat::testing::TempDir dir;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+    for (int i = 0; i < 3; ++i) {
+      WriteBatch b;
+      b.Put(Table::kMeasurements, "c/j/" + std::to_string(i), "kept");
+      ASSERT_THAT(store->Write(b, Durability::kBuffered), IsOk());
+    }
+    ASSERT_THAT(store->Sync(), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, OpenRocksDbStore(dir.File("db")));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto v, store->Get(Table::kMeasurements, "c/j/" + std::to_string(i)));
+    EXPECT_EQ(v, std::optional<std::string>("kept")) << i;
+  }
 }
 
 TEST(RocksDbStoreTest, SecondOpenOfALockedStoreIsAClearError) {
