@@ -128,6 +128,11 @@ struct TrainFlags {
   int valid_sentences = 0;
   int64_t log_every = 100;
   bool json = false;
+  // Data parallel; unset (-1, ""): torchrun's WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT.
+  int world_size = -1;
+  int rank = -1;
+  std::string master;
+  double dist_timeout = 300;
 };
 
 void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
@@ -162,6 +167,26 @@ void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
                   "Validation subset: the first N pairs (0: all)");
   cmd->add_option("--log-every", f->log_every, "Progress every N updates")->capture_default_str();
   cmd->add_flag("--json", f->json, "Print the result as JSON");
+  cmd->add_option("--world-size", f->world_size,
+                  "Data-parallel ranks (default: WORLD_SIZE, else 1); start one process per rank");
+  cmd->add_option("--rank", f->rank, "This process's rank, 0 to world size - 1 (default: RANK)");
+  cmd->add_option("--master", f->master,
+                  "HOST:PORT where rank 0 serves the rendezvous (default: MASTER_ADDR:MASTER_PORT, "
+                  "else 127.0.0.1:29500)");
+  cmd->add_option("--dist-timeout", f->dist_timeout,
+                  "Seconds to wait for the other ranks (rendezvous, each all-reduce)")
+      ->capture_default_str();
+}
+
+// Flags over torchrun's environment variables over the defaults.
+absl::StatusOr<DistributedOptions> DistributedFromFlags(const TrainFlags& f) {
+  HAT_ASSIGN_OR_RETURN(DistributedOptions d,
+                       DistributedOptions::FromEnvironment(DistributedOptions()));
+  if (f.world_size != -1) d.world_size = f.world_size;
+  if (f.rank != -1) d.rank = f.rank;
+  if (!f.master.empty()) d.master = f.master;
+  d.timeout_s = f.dist_timeout;
+  return d;
 }
 
 absl::Status RunTrain(const TrainFlags& f, bool subnet) {
@@ -195,6 +220,7 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   o.average_last = f.average_last;
   o.valid_every = f.valid_every;
   o.valid_sentences = f.valid_sentences;
+  HAT_ASSIGN_OR_RETURN(o.distributed, DistributedFromFlags(f));
   HAT_RETURN_IF_ERROR(o.Validate());
   HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, Prepare(f.data, f.threads));
   // Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
@@ -224,7 +250,12 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
                       {"valid_nll", r->valid_nll},
                       {"skipped_too_long", r->skipped_too_long},
                       {"checkpoint", r->last_checkpoint},
-                      {"averaged_checkpoint", r->averaged_checkpoint}};
+                      {"averaged_checkpoint", r->averaged_checkpoint},
+                      {"world_size", o.distributed.world_size},
+                      {"rank", o.distributed.rank}};
+  if (o.distributed.rank != 0) {  // rank 0 validates and writes the checkpoints
+    j["valid_loss"] = j["valid_nll"] = j["checkpoint"] = nlohmann::json();
+  }
   // Null when the run resumed a checkpoint that did not record its training time.
   j["total_seconds"] = r->total_seconds ? nlohmann::json(*r->total_seconds) : nlohmann::json();
   if (f.json) {

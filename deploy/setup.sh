@@ -30,10 +30,11 @@ for arg in "$@"; do
 done
 
 # Every Debian package the project needs, build and run time. libopenblas0-openmp matters:
-# without it Debian's LibTorch falls back to reference BLAS, measured 5.6x slower.
+# without it Debian's LibTorch falls back to reference BLAS, measured 5.6x slower. libgloo-dev:
+# the headers of the Gloo collectives that LibTorch's c10d (data-parallel training) includes.
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang python3 python3-yaml
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libgloo-dev
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librocksdb-dev libabsl-dev
   googletest libgtest-dev libgmock-dev openssl libssl-dev

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
+#include "common/file_util.h"
 #include "common/prng.h"
 #include "common/sampling.h"
 #include "common/status_macros.h"
@@ -24,6 +25,8 @@
 #include "engine/transformer_forward.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
+#include "train/data_parallel.h"
+#include "train/data_parallel_update.h"
 #include "train/label_smoothed_loss.h"
 #include "train/validation.h"
 
@@ -35,6 +38,37 @@ uint64_t StepSeed(uint64_t seed, int64_t step, uint64_t purpose) {
   Prng prng(seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(step) * 0xbf58476d1ce4e5b9ULL +
             purpose);
   return prng.Next();
+}
+
+// Rank `rank`'s share of a batch: its sentences rank, rank + world_size, ... (batches are sorted
+// by length, so the shards are alike).
+std::vector<int> Shard(const std::vector<int>& batch, int rank, int world_size) {
+  std::vector<int> shard;
+  for (size_t i = static_cast<size_t>(rank); i < batch.size(); i += world_size) {
+    shard.push_back(batch[i]);
+  }
+  return shard;
+}
+
+// The checkpoint this process resumes from ("" for a fresh run): out_dir's newest, or in a group
+// rank 0's newest, whose bytes reach the other ranks through the rendezvous store (no shared file
+// system needed; any number of ranks resumes any run). Other ranks get a copy in out_dir that
+// the caller removes once opened.
+absl::StatusOr<std::string> CheckpointToResume(const std::string& out_dir,
+                                               DataParallelGroup* group) {
+  const std::vector<std::string> existing = ListCheckpoints(out_dir);
+  if (group == nullptr) return existing.empty() ? std::string() : existing.back();
+  std::string bytes;
+  if (group->rank() == 0 && !existing.empty()) {
+    // Checkpoints of the largest spaces run to gigabytes with the optimizer's state.
+    HAT_ASSIGN_OR_RETURN(bytes, ReadFileToString(existing.back(), size_t{8} << 30));
+  }
+  HAT_ASSIGN_OR_RETURN(const std::string shared, group->ShareBytes("resume", bytes, 0));
+  if (group->rank() == 0) return existing.empty() ? std::string() : existing.back();
+  if (shared.empty()) return std::string();
+  const std::string copy = absl::StrCat(out_dir, "/.resume-rank-", group->rank(), ".pt");
+  HAT_RETURN_IF_ERROR(WriteFileAtomically(copy, shared));
+  return copy;
 }
 
 absl::Status CheckResumable(const CheckpointInfo& info, const TrainOptions& options,
@@ -114,6 +148,7 @@ absl::Status TrainOptions::Validate() const {
     return bad(absl::StrCat("average_last=", average_last,
                             " exceeds keep_checkpoints=", keep_checkpoints));
   }
+  HAT_RETURN_IF_ERROR(Annotate(distributed.Validate(), "distributed"));
   return schedule.Validate();
 }
 
@@ -134,6 +169,7 @@ std::string TrainOptions::ToJson() const {
       {"activation_dropout", activation_dropout},
       {"clip_norm", clip_norm},
       {"threads", threads},
+      {"world_size", distributed.world_size},
       {"seed", seed}};
   if (config) j["config"] = ConfigToJsonValue(*config);
   return j.dump();
@@ -229,6 +265,13 @@ absl::StatusOr<TrainResult> TrainTransformer(
   info.corpus_dir = corpus.layout.dir;
   info.options_json = options.ToJson();
 
+  // Data parallel: every rank joins before the first update (rank 0 serves the rendezvous).
+  std::unique_ptr<DataParallelGroup> group;
+  if (options.distributed.enabled()) {
+    HAT_ASSIGN_OR_RETURN(group, DataParallelGroup::Join(options.distributed));
+  }
+  const bool writer = group == nullptr || group->rank() == 0;  // checkpoints, validation, reports
+
   return CallTorch("training", [&]() -> absl::StatusOr<TrainResult> {
     torch::optim::Adam optimizer(model->parameters(),
                                  torch::optim::AdamOptions(options.schedule.peak_lr)
@@ -239,13 +282,16 @@ absl::StatusOr<TrainResult> TrainTransformer(
     result.skipped_too_long = plan.skipped_too_long;
     // Training time before this process: unknown when resuming a checkpoint without a record.
     std::optional<double> earlier_seconds = 0.0;
-    const std::vector<std::string> existing = ListCheckpoints(options.out_dir);
-    if (!existing.empty()) {
-      HAT_ASSIGN_OR_RETURN(CheckpointReader previous, CheckpointReader::Open(existing.back()));
-      HAT_RETURN_IF_ERROR(CheckResumable(previous.info(), options, space, existing.back()));
-      HAT_RETURN_IF_ERROR(previous.Restore(*model, &optimizer));
-      result.resumed_from = previous.info().step;
-      earlier_seconds = previous.info().train_seconds;
+    HAT_ASSIGN_OR_RETURN(const std::string resume,
+                         CheckpointToResume(options.out_dir, group.get()));
+    if (!resume.empty()) {
+      absl::StatusOr<CheckpointReader> previous = CheckpointReader::Open(resume);
+      if (group != nullptr && group->rank() != 0) std::filesystem::remove(resume, ec);  // a copy
+      if (!previous.ok()) return previous.status();
+      HAT_RETURN_IF_ERROR(CheckResumable(previous->info(), options, space, resume));
+      HAT_RETURN_IF_ERROR(previous->Restore(*model, &optimizer));
+      result.resumed_from = previous->info().step;
+      earlier_seconds = previous->info().train_seconds;
     }
     const auto start = std::chrono::steady_clock::now();
     auto seconds = [&] {
@@ -274,7 +320,7 @@ absl::StatusOr<TrainResult> TrainTransformer(
     int64_t step = result.resumed_from;
     while (step < options.steps) {
       if (stop != nullptr && stop->load()) {
-        HAT_RETURN_IF_ERROR(save(step));
+        if (writer) HAT_RETURN_IF_ERROR(save(step));
         return absl::CancelledError(
             absl::StrCat("training stopped at step ", step, "; resume with the same command"));
       }
@@ -283,11 +329,15 @@ absl::StatusOr<TrainResult> TrainTransformer(
         epoch_order = EpochOrder(static_cast<int>(num_batches), options.seed, epoch);
         epoch_of_order = epoch;
       }
-      const std::vector<int>& indices = plan.batches[epoch_order[step % num_batches]];
+      const std::vector<int>& batch_indices = plan.batches[epoch_order[step % num_batches]];
+      const std::vector<int> indices =
+          group == nullptr ? batch_indices
+                           : Shard(batch_indices, group->rank(), group->world_size());
       ++step;  // 1-based from here: the update being made
       Prng sampler(StepSeed(options.seed, step, 1));
       const SubTransformerConfig config = options.config ? fixed : SampleConfig(space, sampler);
-      at::manual_seed(StepSeed(options.seed, step, 2));
+      at::manual_seed(StepSeed(options.seed, step, 2) +
+                      (group == nullptr ? 0 : static_cast<uint64_t>(group->rank())));
       model->train();
       HAT_ASSIGN_OR_RETURN(const SubTransformerWeights w, model->Slice(config));
       ForwardOptions enc, dec;
@@ -300,37 +350,52 @@ absl::StatusOr<TrainResult> TrainTransformer(
       dec.dropout = dropout.decoder;
       enc.attention_dropout = dec.attention_dropout = options.attention_dropout;
       enc.activation_dropout = dec.activation_dropout = options.activation_dropout;
-      const TrainingBatch batch = Collate(corpus.train, indices);
-      const EncoderOutput encoded = Encode(w, batch.source, enc);
-      const at::Tensor logits = DecodeAll(w, batch.prev_output, encoded, dec);
-      const LossSums sums =
-          LabelSmoothedLoss(logits, batch.target, options.label_smoothing, kPaddingIdx);
       // A parameter the sampled SubTransformer does not use gets no gradient and no update.
       for (const at::Tensor& p : params) {
         if (p.grad().defined()) p.mutable_grad() = at::Tensor();
       }
-      (sums.loss / static_cast<double>(batch.target_tokens)).backward();
+      BatchSums sums;
+      if (!indices.empty()) {  // a rank's shard of a batch smaller than the group is empty
+        const TrainingBatch batch = Collate(corpus.train, indices);
+        const EncoderOutput encoded = Encode(w, batch.source, enc);
+        const at::Tensor logits = DecodeAll(w, batch.prev_output, encoded, dec);
+        const LossSums loss =
+            LabelSmoothedLoss(logits, batch.target, options.label_smoothing, kPaddingIdx);
+        sums.loss = loss.loss.item<double>();
+        sums.nll = loss.nll.item<double>();
+        sums.target_tokens = batch.target_tokens;
+        sums.source_tokens = batch.source.ne(kPaddingIdx).sum().item<int64_t>();
+        // Alone, the batch's mean; in a group, the shard's sum: AllReduceUpdate divides the
+        // summed gradients by the whole batch's tokens.
+        (group == nullptr ? loss.loss / static_cast<double>(batch.target_tokens) : loss.loss)
+            .backward();
+      }
+      if (group != nullptr) {
+        HAT_ASSIGN_OR_RETURN(
+            sums, AllReduceUpdate(*group, params, TouchedRegions(params, w), sums, step));
+      }
       if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
       const double lr = options.schedule.At(step);
       for (auto& group : optimizer.param_groups()) {
         static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       }
       optimizer.step();
-      const double loss = sums.loss.item<double>();
+      const double loss = sums.loss;
       if (!std::isfinite(loss)) {
         return absl::InternalError(absl::StrCat("training diverged at step ", step, " (loss ", loss,
                                                 "); lower --lr or set --clip-norm"));
       }
       window_loss += loss;
-      window_nll += sums.nll.item<double>();
-      window_tokens += batch.target_tokens;
-      tokens += batch.source.ne(kPaddingIdx).sum().item<int64_t>() + batch.target_tokens;
+      window_nll += sums.nll;
+      window_tokens += sums.target_tokens;
+      tokens += sums.source_tokens + sums.target_tokens;
       ++result.steps_run;
-      result.final_loss = loss / static_cast<double>(batch.target_tokens);
+      result.final_loss = loss / static_cast<double>(sums.target_tokens);
 
       const bool last = step == options.steps;
-      if (step % options.save_every == 0 || last) HAT_RETURN_IF_ERROR(save(step));
-      const bool validate = last || (options.valid_every > 0 && step % options.valid_every == 0);
+      if (writer && (step % options.save_every == 0 || last)) HAT_RETURN_IF_ERROR(save(step));
+      const bool validate =
+          writer && (last || (options.valid_every > 0 && step % options.valid_every == 0));
       double valid_loss = -1;
       if (validate) {
         model->eval();
@@ -340,7 +405,7 @@ absl::StatusOr<TrainResult> TrainTransformer(
         result.valid_loss = v.loss;
         result.valid_nll = v.nll;
       }
-      if (report && (step % report_every == 0 || last || validate)) {
+      if (writer && report && (step % report_every == 0 || last || validate)) {
         TrainProgress p;
         p.step = step;
         p.total_steps = options.steps;
@@ -362,11 +427,11 @@ absl::StatusOr<TrainResult> TrainTransformer(
     result.seconds = seconds();
     result.total_seconds = total_seconds(result.seconds);
     result.tokens_per_s = static_cast<double>(tokens) / std::max(result.seconds, 1e-9);
-    if (result.last_checkpoint.empty()) {
+    if (result.last_checkpoint.empty() && writer) {
       const std::vector<std::string> all = ListCheckpoints(options.out_dir);
       if (!all.empty()) result.last_checkpoint = all.back();
     }
-    if (options.average_last > 1) {
+    if (options.average_last > 1 && writer) {
       std::vector<std::string> all = ListCheckpoints(options.out_dir);
       if (all.size() > static_cast<size_t>(options.average_last)) {
         all.erase(all.begin(), all.end() - options.average_last);

@@ -20,6 +20,7 @@
 #include "common/subtransformer_config.h"
 #include "nmt/batching.h"
 #include "nmt/prepared_corpus.h"
+#include "train/distributed_options.h"
 #include "train/lr_schedule.h"
 
 namespace hat {
@@ -43,9 +44,15 @@ struct TrainOptions {
   std::string out_dir;
   int64_t save_every = 1000;
   int keep_checkpoints = 10;
-  int average_last = 0;     // > 1: at the end, average the newest N into checkpoint_avg.pt
+  int average_last = 0;  // > 1: at the end, average the newest N into checkpoint_avg.pt
+  // world_size > 1: data-parallel training (train/data_parallel_update.h): each rank computes
+  // the gradient of its shard of every batch (its sentences rank, rank + world_size, ...), the
+  // ranks sum them and make the same update. Rank 0 writes the checkpoints, validates and
+  // reports; every rank resumes from rank 0's newest checkpoint, whatever the number of ranks
+  // that wrote it. Dropout masks differ between ranks (seeded by rank).
   int64_t valid_every = 0;  // 0: validate only at the end
   int valid_sentences = 0;  // the fixed validation subset (0: the whole split)
+  DistributedOptions distributed;
 
   // INVALID_ARGUMENT naming the option.
   absl::Status Validate() const;

@@ -203,6 +203,48 @@ for workload, gpu in agents:
             check(requests.get("cpu") == limits.get("cpu") and str(limits.get("cpu", "")).isdigit(),
                   f"{name}: whole CPUs with requests == limits (dedicated cores) expected")
 
+# Data-parallel SuperTransformer training: an indexed Job of hatctl ranks (jobs/, run on demand).
+job_docs = load(K8S / "jobs/supernet-train.yaml")
+job = next((d for d in job_docs if d.get("kind") == "Job"), None)
+headless = next((d for d in job_docs if d.get("kind") == "Service"), None)
+if check(job is not None and headless is not None, "jobs/supernet-train.yaml: a Job and a Service"):
+    for d in job_docs:
+        check(d.get("metadata", {}).get("namespace") == "hatfleet",
+              f"jobs/supernet-train.yaml: {d['kind']} is not in namespace hatfleet")
+    name, spec = job["metadata"]["name"], job["spec"]
+    pod = spec["template"]["spec"]
+    c = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    check(spec.get("completionMode") == "Indexed", f"{name}: not an indexed Job (no pod index rank)")
+    check(spec.get("completions") == spec.get("parallelism") == int(env.get("WORLD_SIZE", -1)),
+          f"{name}: completions, parallelism and WORLD_SIZE differ: every rank runs at once")
+    check(headless["spec"].get("clusterIP") == "None" and
+          pod.get("subdomain") == headless["metadata"]["name"],
+          f"{name}: pods are not named by a headless Service (subdomain)")
+    check(headless["spec"]["selector"] == {"job-name": name}, f"{name}: the Service selects no rank")
+    check(env.get("MASTER_ADDR") == f"{name}-0.{headless['metadata']['name']}",
+          f"{name}: MASTER_ADDR {env.get('MASTER_ADDR')} is not rank 0's pod")
+    rendezvous = {p["name"]: p["containerPort"] for p in c.get("ports", [])}.get("rendezvous")
+    check(str(rendezvous) == env.get("MASTER_PORT") and
+          [p["port"] for p in headless["spec"]["ports"]] == [rendezvous],
+          f"{name}: MASTER_PORT, the container port and the Service port differ")
+    check(c["image"] == f"hatfleet/hat-server:{version}", f"{name}: not the server image (hatctl)")
+    context = pod.get("securityContext", {})
+    check(context.get("runAsNonRoot") is True and context.get("runAsUser") == uid,
+          f"{name}: pods must run as non-root uid {uid}")
+    script = " ".join(c.get("args", []))
+    check("hatctl supernet train" in script and "hatctl supernet upload" in script,
+          f"{name}: the ranks do not train and upload with hatctl")
+    check(f"--server hat-server:{grpc_port}" in script, f"{name}: uploads elsewhere than hat-server")
+    volumes = {v["name"] for v in pod.get("volumes", [])}
+    for m in c.get("volumeMounts", []):
+        check(m["name"] in volumes, f"{name}: mount {m['name']} names no volume")
+    for e in c.get("env", []):
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            check(ref["key"] in secrets.get(ref["name"], set()),
+                  f"{name}: env {e['name']} reads {ref['name']}/{ref['key']}, not in the example")
+
 # The agent images' entry point: hat-agent's flags from the environment, the host's /sys when
 # mounted, and a clear refusal without a device class.
 with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "tests/support/free_port.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 
@@ -24,19 +25,6 @@ namespace hat::testing {
 
 inline constexpr char kChromium[] = "/usr/bin/chromium";
 inline constexpr char kChromedriver[] = "/usr/bin/chromedriver";
-
-// A loopback TCP port nobody listens on right now.
-inline int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // A WebDriver session on chromedriver: the few commands the test needs.
 class Browser {
