@@ -18,6 +18,7 @@
 #include "common/file_util.h"
 #include "common/prng.h"
 #include "common/sampling.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "engine/super_transformer.h"
@@ -48,6 +49,36 @@ std::vector<int> Shard(const std::vector<int>& batch, int rank, int world_size) 
     shard.push_back(batch[i]);
   }
   return shard;
+}
+
+// Ranks train one model only when they agree on everything but their threads: the options, the
+// corpus and its subword model. A rank started with other flags would silently train something
+// else (its updates still add up); it is refused by name instead.
+absl::Status CheckSameTraining(DataParallelGroup& group, const TrainOptions& options,
+                               const PreparedCorpus& corpus) {
+  nlohmann::json mine = nlohmann::json::parse(options.ToJson());
+  mine.erase("threads");
+  mine["valid_sentences"] = options.valid_sentences;
+  mine["train_pairs"] = corpus.train.size();
+  Sha256 subword;
+  subword.Update(corpus.subword->serialized());
+  mine["subword_model_sha256"] = subword.HexDigest();
+  HAT_ASSIGN_OR_RETURN(const std::string rank0,
+                       group.ShareBytes("training-options", mine.dump(), 0));
+  if (rank0 == mine.dump()) return absl::OkStatus();
+  const nlohmann::json theirs = nlohmann::json::parse(rank0, nullptr, false);
+  std::string differences;
+  for (auto it = mine.begin(); it != mine.end(); ++it) {
+    if (!theirs.is_object() || !theirs.contains(it.key()) || theirs[it.key()] != it.value()) {
+      absl::StrAppend(
+          &differences, differences.empty() ? "" : ", ", it.key(), " ", it.value().dump(),
+          " (rank 0: ",
+          theirs.is_object() && theirs.contains(it.key()) ? theirs[it.key()].dump() : "none", ")");
+    }
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "rank ", group.rank(), " trains something else than rank 0: ", differences.substr(0, 600),
+      "; start every rank with the same options and corpus"));
 }
 
 // The checkpoint this process resumes from ("" for a fresh run): out_dir's newest, or in a group
@@ -269,6 +300,7 @@ absl::StatusOr<TrainResult> TrainTransformer(
   std::unique_ptr<DataParallelGroup> group;
   if (options.distributed.enabled()) {
     HAT_ASSIGN_OR_RETURN(group, DataParallelGroup::Join(options.distributed));
+    HAT_RETURN_IF_ERROR(CheckSameTraining(*group, options, corpus));
   }
   const bool writer = group == nullptr || group->rank() == 0;  // checkpoints, validation, reports
 

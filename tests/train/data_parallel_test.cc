@@ -52,7 +52,7 @@ class DataParallelTest : public ::testing::Test {
 
   // `hatctl supernet train` of the tiny space, dropout off (the ranks' dropout masks differ).
   std::vector<std::string> Args(const std::string& out, int64_t steps, int world_size, int rank,
-                                int port) const {
+                                int port, const std::string& lr = "2e-3") const {
     return {HATCTL_PATH,
             "supernet",
             "train",
@@ -75,7 +75,7 @@ class DataParallelTest : public ::testing::Test {
             "--dropout",
             "0",
             "--lr",
-            "2e-3",
+            lr,
             "--warmup",
             "5",
             "--save-every",
@@ -300,6 +300,20 @@ TEST_F(DataParallelTest, TwoRanksMakeTheWeightsOfOneRankWithTheWholeBatches) {
   EXPECT_NEAR(two.value("final_train_loss", 0.0), alone.value("final_train_loss", 1.0), 1e-3);
   // Rank 0 alone writes checkpoints.
   EXPECT_EQ(NewestCheckpoint("two-rank1"), 0);
+}
+
+// A rank started with other options would train something else while its sums still add up.
+TEST_F(DataParallelTest, ARankWithOtherOptionsIsRefusedByName) {
+  std::string log;
+  ASSERT_EQ(RunAlone("warm", 1, &log), 0) << log;  // the corpus cache, before two ranks race
+  const int port = hat::testing::FreePort();
+  Subprocess rank0(Args("run", 20, 2, 0, port), dir_.File("run.rank0.log"));
+  Subprocess rank1(Args("run-rank1", 20, 2, 1, port, "1e-3"), dir_.File("run.rank1.log"));
+  EXPECT_NE(rank1.Wait(), 0);
+  EXPECT_THAT(rank1.Log(), HasSubstr("rank 1 trains something else than rank 0: lr 0.001 "
+                                     "(rank 0: 0.002); start every rank with the same options"));
+  EXPECT_NE(rank0.Wait(), 0) << "rank 0 trained alone";
+  EXPECT_EQ(NewestCheckpoint("run"), 0);
 }
 
 TEST_F(DataParallelTest, AKilledRankFailsTheRunAndTheNextStartResumesFromTheLastCheckpoint) {
