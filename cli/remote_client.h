@@ -53,6 +53,7 @@ struct RemoteOptions {
   double lr = 0;
   int valid_sentences = 0;
   int vocab_size = 0;
+  int workers = 0;
   // Artifacts.
   std::string artifact_id;
   std::string file;

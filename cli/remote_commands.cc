@@ -165,6 +165,7 @@ absl::Status SubmitSupernet(const RemoteOptions& o) {
   spec->set_lr(o.lr);
   spec->set_valid_sentences(o.valid_sentences);
   spec->set_vocab_size(o.vocab_size);
+  spec->set_workers(o.workers);
   return SubmitAndPrint(o, std::move(req));  // the server checks every field
 }
 
@@ -417,6 +418,8 @@ void AddRemoteCommands(CLI::App& app, int* exit_code) {
   supernet_job->add_option("--valid-sentences", o->valid_sentences,
                            "Validation subset at the end (0: the whole split)");
   supernet_job->add_option("--vocab-size", o->vocab_size, "Joint BPE pieces (0: 10000)");
+  supernet_job->add_option("--workers", o->workers,
+                           "Data-parallel ranks on the server's machine, each --threads (0: 1)");
   supernet_job->add_option("--idempotency-key", o->idempotency_key,
                            "Resubmitting with the same key returns the same job");
   supernet_job->callback([o, run] { run(SubmitSupernet(*o)); });

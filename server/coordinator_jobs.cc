@@ -99,6 +99,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSupernetJob(const v1::SubmitJobReques
   HAT_RETURN_IF_ERROR(check_range("warmup", spec.warmup(), 0, 10000000));
   HAT_RETURN_IF_ERROR(check_range("valid_sentences", spec.valid_sentences(), 0, 10000000));
   HAT_RETURN_IF_ERROR(check_range("vocab_size", spec.vocab_size(), 0, 1000000));
+  HAT_RETURN_IF_ERROR(check_range("workers", spec.workers(), 0, 64));
   if (!(spec.lr() >= 0 && spec.lr() < 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("supernet_training.lr=", spec.lr(), ": must be in [0, 1) (0: 5e-4)"));
@@ -110,6 +111,7 @@ absl::StatusOr<v1::Job> Coordinator::SubmitSupernetJob(const v1::SubmitJobReques
   if (spec.lr() == 0) spec.set_lr(5e-4);
   if (spec.warmup() == 0) spec.set_warmup(4000);
   if (spec.vocab_size() == 0) spec.set_vocab_size(10000);
+  if (spec.workers() == 0) spec.set_workers(1);
   v1::JobSpec full = req.spec();
   *full.mutable_supernet_training() = spec;
   return SubmitServerJob(req, full, spec.steps());

@@ -80,6 +80,9 @@ ABSL_FLAG(std::string, viewer_token, "",
           "Read-only dashboard token (default: env HAT_VIEWER_TOKEN or DIR/viewer.token)");
 ABSL_FLAG(std::string, corpora_dir, "",
           "Directory of the corpora SuperTransformer-training jobs may name (relative to it)");
+ABSL_FLAG(std::string, hatctl, "",
+          "hatctl binary for the other ranks of data-parallel SuperTransformer jobs (default: the "
+          "one beside hat-server)");
 
 namespace hat {
 namespace {
@@ -93,6 +96,7 @@ struct ServerOptions {
   int local_agent_threads = 1;
   int job_threads = 1;
   std::string corpora_dir;
+  std::string hatctl;
   CoordinatorOptions coordinator;
   int max_message_bytes = 0;
 
@@ -243,7 +247,7 @@ absl::Status Serve(ServerOptions o, const sigset_t& shutdown_signals) {
   JobRunner runner(coordinator.get(), {o.job_threads, o.data_dir + "/jobs"});
   runner.Add(std::make_unique<PredictorTrainingJob>());
   runner.Add(std::make_unique<SupernetTrainingJob>(
-      SupernetJobOptions{o.corpora_dir, o.data_dir + "/cache"}));
+      SupernetJobOptions{o.corpora_dir, o.data_dir + "/cache", o.hatctl}));
   runner.Add(std::make_unique<SearchJob>(o.corpora_dir));
   runner.Start();
   std::unique_ptr<Agent> local;
@@ -313,6 +317,12 @@ int main(int argc, char** argv) {
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.job_threads = absl::GetFlag(FLAGS_job_threads);
   o.corpora_dir = absl::GetFlag(FLAGS_corpora_dir);
+  o.hatctl = absl::GetFlag(FLAGS_hatctl);
+  if (o.hatctl.empty()) {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    o.hatctl = ec ? "hatctl" : (self.parent_path() / "hatctl").string();
+  }
   absl::Status s = hat::Serve(std::move(o), shutdown_signals);
   if (!s.ok()) {
     std::cerr << "hat-server: " << s.message() << "\n";

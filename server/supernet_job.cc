@@ -12,6 +12,7 @@
 #include "nmt/corpus_layout.h"
 #include "nmt/prepared_corpus.h"
 #include "server/corpus_root.h"
+#include "server/rank_processes.h"
 #include "train/trainer.h"
 
 namespace hat {
@@ -48,6 +49,60 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
   o.save_every = spec.save_every();
   o.keep_checkpoints = 2;
   o.valid_sentences = spec.valid_sentences();
+  // Data parallel on this machine: this job is rank 0, hatctl processes are the others, started
+  // with the same options (TrainTransformer refuses a rank that differs) and their logs in the
+  // job's directory.
+  RankProcesses ranks;
+  if (spec.workers() > 1) {
+    const int port = FreeLoopbackPort();
+    if (port == 0) return absl::UnavailableError("no free loopback port for the rendezvous");
+    o.distributed.world_size = spec.workers();
+    o.distributed.rank = 0;
+    o.distributed.master = absl::StrCat("127.0.0.1:", port);
+    std::vector<std::vector<std::string>> argvs;
+    std::vector<std::string> logs;
+    for (int rank = 1; rank < spec.workers(); ++rank) {
+      argvs.push_back({options_.hatctl,
+                       "supernet",
+                       "train",
+                       "--space",
+                       spec.space_name(),
+                       "--data",
+                       corpus_dir,
+                       "--vocab-size",
+                       std::to_string(spec.vocab_size()),
+                       "--cache",
+                       options_.cache_dir,
+                       "--out",
+                       absl::StrCat(context.work_dir(), "/rank-", rank),
+                       "--steps",
+                       std::to_string(spec.steps()),
+                       "--max-tokens",
+                       std::to_string(spec.max_tokens()),
+                       "--lr",
+                       absl::StrCat(spec.lr()),
+                       "--warmup",
+                       std::to_string(spec.warmup()),
+                       "--threads",
+                       std::to_string(spec.threads()),
+                       "--seed",
+                       std::to_string(spec.seed()),
+                       "--valid-sentences",
+                       std::to_string(spec.valid_sentences()),
+                       "--log-every",
+                       "1000000",
+                       "--world-size",
+                       std::to_string(spec.workers()),
+                       "--rank",
+                       std::to_string(rank),
+                       "--master",
+                       o.distributed.master,
+                       "--json"});
+      logs.push_back(absl::StrCat(context.work_dir(), "/rank-", rank, ".log"));
+    }
+    HAT_RETURN_IF_ERROR(o.Validate());
+    HAT_ASSIGN_OR_RETURN(ranks, RankProcesses::Start(argvs, logs));
+  }
   HAT_RETURN_IF_ERROR(o.Validate());
 
   // Asked after every update, so a cancellation or shutdown stops the trainer (which writes a
@@ -72,8 +127,11 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
     }
     if (!context.Wanted()) stop = true;
   };
-  HAT_ASSIGN_OR_RETURN(TrainResult trained,
-                       TrainTransformer(o, corpus, report, /*report_every=*/1, &stop));
+  absl::StatusOr<TrainResult> result =
+      TrainTransformer(o, corpus, report, /*report_every=*/1, &stop);
+  // After the last update the other ranks only exit; after a failure they are ended.
+  ranks.Stop(/*terminate=*/!result.ok(), /*grace_s=*/result.ok() ? 60 : 10);
+  HAT_ASSIGN_OR_RETURN(TrainResult trained, std::move(result));
 
   ServerJobOutput output;
   output.result.set_final_step(trained.final_step);
@@ -88,9 +146,10 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
   file.header.set_space_name(spec.space_name());
   file.header.set_filename(absl::StrFormat("supernet-%s-%s-step%d.pt", spec.space_name(),
                                            context.job_id(), trained.final_step));
-  file.header.set_description(absl::StrFormat(
-      "%s SuperTransformer, %d updates on %s, seed %d, valid loss %.3f", spec.space_name(),
-      trained.final_step, spec.corpus(), spec.seed(), trained.valid_loss));
+  file.header.set_description(
+      absl::StrFormat("%s SuperTransformer, %d updates on %s, seed %d, %d rank%s, valid loss %.3f",
+                      spec.space_name(), trained.final_step, spec.corpus(), spec.seed(),
+                      spec.workers(), spec.workers() == 1 ? "" : "s", trained.valid_loss));
   output.artifacts.push_back(std::move(file));
   return output;
 }

@@ -15,6 +15,8 @@ namespace hat {
 struct SupernetJobOptions {
   std::string corpora_dir;  // hat-server --corpora-dir; empty: every such job fails, saying so
   std::string cache_dir;    // prepared corpora (subword model, encoded splits)
+  // The hatctl binary that runs a job's other data-parallel ranks (spec.workers > 1).
+  std::string hatctl;
 };
 
 class SupernetTrainingJob : public ServerJob {

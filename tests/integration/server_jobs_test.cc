@@ -188,6 +188,29 @@ TEST_F(ServerJobsTest, SupernetJobKilledMidRunResumesToTheWeightsOfAnUninterrupt
   EXPECT_EQ(ReadAll(dir_.File("exported.pt")), ReadAll(dir_.File("whole.pt")));
 }
 
+// A SuperTransformer job of two data-parallel ranks: the job is rank 0, a hatctl process rank 1.
+TEST_F(ServerJobsTest, SupernetJobTrainsWithTwoRanksAndLeavesNoProcessBehind) {
+  StartServer();
+  CommandRun r = Hatctl("jobs submit supernet --space tiny --corpus toy --steps 2 --workers 65");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("supernet_training.workers=65: must be in [0, 64]"));
+  const std::string job = Submit("--steps 12 --save-every 6 --seed 5 --workers 2");
+  ASSERT_EQ(WaitEnded(job, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  const nlohmann::json done = GetJob(job);
+  EXPECT_EQ(Int(done["result"], "final_step"), 12);
+  EXPECT_EQ(Int(done["spec"]["supernet_training"], "workers"), 2);
+  CommandRun list = Hatctl("artifacts list --json");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr("12 updates on toy, seed 5, 2 ranks"));
+  // Rank 1 ended with the job.
+  bool rank_running = false;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string cmdline = ReadAll(entry.path().string() + "/cmdline");
+    rank_running = rank_running || cmdline.find(dir_.File("data/jobs/" + job)) != std::string::npos;
+  }
+  EXPECT_FALSE(rank_running) << "a rank process outlived its job";
+}
+
 TEST_F(ServerJobsTest, CorporaOutsideTheRootAndBadUploadsAreRefusedAndLeaveNothing) {
   StartServer();
   CommandRun r = Hatctl("jobs submit supernet --space tiny --corpus ../etc --steps 2");

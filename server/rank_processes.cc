@@ -1,0 +1,112 @@
+// Rank processes; see rank_processes.h.
+#include "server/rank_processes.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+extern char** environ;
+
+namespace hat {
+
+absl::StatusOr<RankProcesses> RankProcesses::Start(
+    const std::vector<std::vector<std::string>>& argvs, const std::vector<std::string>& logs) {
+  RankProcesses started;
+  for (size_t i = 0; i < argvs.size(); ++i) {
+    std::vector<char*> args;
+    for (const std::string& a : argvs[i]) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    const std::string& log = i < logs.size() ? logs[i] : "/dev/null";
+    posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&files, 1, 2);
+    pid_t pid = 0;
+    // posix_spawn, not fork: hat-server runs many threads, and the child execs at once.
+    const int error = posix_spawn(&pid, args[0], &files, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&files);
+    if (error != 0) {
+      started.Stop(/*terminate=*/true, 5);
+      return absl::UnavailableError(
+          absl::StrCat("cannot start ", argvs[i][0], ": ", std::strerror(error)));
+    }
+    started.pids_.push_back(pid);
+  }
+  started.exit_codes_.assign(started.pids_.size(), -1);
+  return started;
+}
+
+RankProcesses::RankProcesses(RankProcesses&& other) noexcept { *this = std::move(other); }
+
+RankProcesses& RankProcesses::operator=(RankProcesses&& other) noexcept {
+  if (this != &other) {
+    Stop(true, 5);
+    pids_ = std::move(other.pids_);
+    exit_codes_ = std::move(other.exit_codes_);
+    other.pids_.clear();
+  }
+  return *this;
+}
+
+RankProcesses::~RankProcesses() { Stop(true, 5); }
+
+void RankProcesses::Stop(bool terminate, double grace_s) {
+  if (pids_.empty()) return;
+  exit_codes_.resize(pids_.size(), -1);
+  if (terminate) {
+    for (pid_t pid : pids_) {
+      if (pid > 0) ::kill(pid, SIGTERM);
+    }
+  }
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(grace_s * 1000));
+  auto reap = [&](size_t i, int flags) {
+    int status = 0;
+    if (pids_[i] <= 0 || ::waitpid(pids_[i], &status, flags) != pids_[i]) return;
+    exit_codes_[i] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pids_[i] = -1;
+  };
+  while (true) {
+    bool running = false;
+    for (size_t i = 0; i < pids_.size(); ++i) {
+      reap(i, WNOHANG);
+      running = running || pids_[i] > 0;
+    }
+    if (!running || std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (size_t i = 0; i < pids_.size(); ++i) {
+    if (pids_[i] > 0) ::kill(pids_[i], SIGKILL);
+    reap(i, 0);
+  }
+  pids_.clear();
+}
+
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+}  // namespace hat
