@@ -50,6 +50,8 @@ fi
 install -d -m 0755 "$PREFIX/bin" "$UNITDIR"
 install -d -m 0750 "$CONFDIR"
 install -m 0755 "$BUILD_DIR/bin/$BINARY" "$PREFIX/bin/$BINARY"
+# hat-server runs the other ranks of data-parallel SuperTransformer jobs with the hatctl beside it.
+[[ "$BINARY" == hat-server ]] && install -m 0755 "$BUILD_DIR/bin/hatctl" "$PREFIX/bin/hatctl"
 sed -e "s|@BINDIR@|$PREFIX/bin|g" -e "s|@CONFDIR@|$CONFDIR|g" -e "s|@DOCDIR@|$ROOT|g" \
   "$ROOT/deploy/systemd/$BINARY.service.in" > "$UNITDIR/$BINARY.service.tmp"
 mv "$UNITDIR/$BINARY.service.tmp" "$UNITDIR/$BINARY.service"

@@ -19,6 +19,7 @@ chmod 0644 "$T/given.token"
 install_into agent --token-file "$T/given.token" > "$T/agent.log"
 install_into server > "$T/server.log"
 
+[[ -x "$T/usr/bin/hatctl" ]] || fail "hatctl not installed beside hat-server (data-parallel jobs)"
 for b in hat-agent hat-server; do
   [[ -x "$T/usr/bin/$b" ]] || fail "$b not installed"
   [[ -f "$T/etc/hatfleet/$b.env" ]] || fail "$b.env not installed"
