@@ -189,26 +189,66 @@ TEST_F(ServerJobsTest, SupernetJobKilledMidRunResumesToTheWeightsOfAnUninterrupt
 }
 
 // A SuperTransformer job of two data-parallel ranks: the job is rank 0, a hatctl process rank 1.
-TEST_F(ServerJobsTest, SupernetJobTrainsWithTwoRanksAndLeavesNoProcessBehind) {
+// Killed mid-run with the server, it resumes to the weights of an uninterrupted two-rank job (the
+// ranks' dropout masks are seeded by rank, so the runs are the same); rank 1 never outlives its
+// job, whether the server dies, the job ends or it is cancelled.
+TEST_F(ServerJobsTest, SupernetJobOfTwoRanksKilledMidRunResumesToTheWeightsOfAnUninterruptedOne) {
   StartServer();
   CommandRun r = Hatctl("jobs submit supernet --space tiny --corpus toy --steps 2 --workers 65");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.output, HasSubstr("supernet_training.workers=65: must be in [0, 64]"));
-  const std::string job = Submit("--steps 12 --save-every 6 --seed 5 --workers 2");
-  ASSERT_EQ(WaitEnded(job, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
-  const nlohmann::json done = GetJob(job);
-  EXPECT_EQ(Int(done["result"], "final_step"), 12);
-  EXPECT_EQ(Int(done["spec"]["supernet_training"], "workers"), 2);
+  // A rank process of `job` (its run directory is in the job's).
+  auto rank_running = [&](const std::string& job) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string cmdline = ReadAll(entry.path().string() + "/cmdline");
+      if (cmdline.find(dir_.File("data/jobs/" + job + "/rank-1")) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  const std::string spec = "--steps 60 --save-every 10 --seed 5 --workers 2";
+  const std::string interrupted = Submit(spec);
+  ASSERT_TRUE(WaitFor(
+      [&] { return !server_->running() || Int(GetJob(interrupted)["progress"], "done") >= 15; },
+      600))
+      << server_->Log();
+  ASSERT_TRUE(server_->running()) << server_->Log();
+  EXPECT_TRUE(rank_running(interrupted));
+  server_->Kill(SIGKILL);
+  server_->Wait();
+  EXPECT_TRUE(WaitFor([&] { return !rank_running(interrupted); }, 120))
+      << "rank 1 outlived the server";
+  StartServer();
+  ASSERT_EQ(WaitEnded(interrupted, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  const nlohmann::json resumed = GetJob(interrupted);
+  EXPECT_EQ(Int(resumed["result"], "final_step"), 60);
+  EXPECT_GE(Int(resumed["result"], "resumed_from_step"), 10);
+  EXPECT_EQ(Int(resumed["spec"]["supernet_training"], "workers"), 2);
+
+  const std::string whole = Submit(spec);
+  ASSERT_EQ(WaitEnded(whole, 600), "JOB_STATE_SUCCEEDED") << server_->Log();
+  EXPECT_FALSE(rank_running(whole));
+  const std::string a =
+      DownloadedWeights(resumed["result"].value("artifact_id", ""), dir_.File("resumed.pt"));
+  const std::string b =
+      DownloadedWeights(GetJob(whole)["result"].value("artifact_id", ""), dir_.File("whole.pt"));
+  ASSERT_EQ(a.size(), 64u);
+  EXPECT_EQ(a, b) << "a resumed two-rank job must end with the uninterrupted weights";
   CommandRun list = Hatctl("artifacts list --json");
   ASSERT_EQ(list.exit_code, 0) << list.output;
-  EXPECT_THAT(list.output, HasSubstr("12 updates on toy, seed 5, 2 ranks"));
-  // Rank 1 ended with the job.
-  bool rank_running = false;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string cmdline = ReadAll(entry.path().string() + "/cmdline");
-    rank_running = rank_running || cmdline.find(dir_.File("data/jobs/" + job)) != std::string::npos;
-  }
-  EXPECT_FALSE(rank_running) << "a rank process outlived its job";
+  EXPECT_THAT(list.output, HasSubstr("60 updates on toy, seed 5, 2 ranks"));
+
+  // Cancelled: rank 0 stops within an update, rank 1 with it.
+  const std::string cancelled = Submit("--steps 1000000 --save-every 1000 --seed 6 --workers 2");
+  ASSERT_TRUE(WaitFor([&] { return Int(GetJob(cancelled)["progress"], "done") >= 2; }, 600))
+      << server_->Log();
+  r = Hatctl("jobs cancel " + cancelled);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(WaitEnded(cancelled, 600), "JOB_STATE_CANCELLED") << server_->Log();
+  EXPECT_TRUE(WaitFor([&] { return !rank_running(cancelled); }, 60))
+      << "rank 1 outlived its cancelled job";
 }
 
 TEST_F(ServerJobsTest, CorporaOutsideTheRootAndBadUploadsAreRefusedAndLeaveNothing) {
