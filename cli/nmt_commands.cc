@@ -9,11 +9,14 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/cli_output.h"
 #include "cli/interrupt.h"
+#include "common/child_processes.h"
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
@@ -133,6 +136,7 @@ struct TrainFlags {
   int rank = -1;
   std::string master;
   double dist_timeout = 300;
+  int local_ranks = 0;  // > 1: start that many ranks here, this process rank 0
 };
 
 void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
@@ -176,6 +180,44 @@ void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--dist-timeout", f->dist_timeout,
                   "Seconds to wait for the other ranks (rendezvous, each all-reduce)")
       ->capture_default_str();
+  cmd->add_option("--local-ranks", f->local_ranks,
+                  "Data-parallel ranks on this machine, started by this command (it is rank 0; "
+                  "the others log to OUT/rank-R.log): torchrun --nproc-per-node's job")
+      ->check(CLI::Range(0, 64));
+}
+
+// The other ranks of --local-ranks N: this command line again (the binary from /proc/self/exe),
+// without --local-ranks, with each rank's place in the group; logs in `out`.
+absl::StatusOr<ChildProcesses> StartLocalRanks(int ranks, const std::string& master,
+                                               const std::string& out) {
+  HAT_ASSIGN_OR_RETURN(const std::string cmdline, ReadFileToString("/proc/self/cmdline"));
+  std::vector<std::string> args = absl::StrSplit(cmdline, '\0', absl::SkipEmpty());
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec || args.empty()) {
+    return absl::UnavailableError("cannot read this process's command line to start its ranks");
+  }
+  std::vector<std::string> base = {self};
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--local-ranks") {
+      ++i;  // and its value
+    } else if (!absl::StartsWith(args[i], "--local-ranks=")) {
+      base.push_back(args[i]);
+    }
+  }
+  std::vector<std::vector<std::string>> argvs;
+  std::vector<std::string> logs;
+  for (int rank = 1; rank < ranks; ++rank) {
+    std::vector<std::string> argv = base;
+    for (const std::string& a :
+         {std::string("--world-size"), std::to_string(ranks), std::string("--rank"),
+          std::to_string(rank), std::string("--master"), master}) {
+      argv.push_back(a);
+    }
+    argvs.push_back(std::move(argv));
+    logs.push_back(absl::StrCat(out, "/rank-", rank, ".log"));
+  }
+  return ChildProcesses::Start(argvs, logs);
 }
 
 // Flags over torchrun's environment variables over the defaults.
@@ -221,8 +263,25 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   o.valid_every = f.valid_every;
   o.valid_sentences = f.valid_sentences;
   HAT_ASSIGN_OR_RETURN(o.distributed, DistributedFromFlags(f));
+  if (f.local_ranks > 1) {
+    if (f.world_size != -1 || f.rank != -1 || !f.master.empty()) {
+      return absl::InvalidArgumentError(
+          "--local-ranks starts every rank itself: leave out --world-size, --rank and --master");
+    }
+    const int port = FreeLoopbackPort();
+    if (port == 0) return absl::UnavailableError("no free loopback port for the rendezvous");
+    o.distributed.world_size = f.local_ranks;
+    o.distributed.rank = 0;
+    o.distributed.master = absl::StrCat("127.0.0.1:", port);
+  }
   HAT_RETURN_IF_ERROR(o.Validate());
   HAT_ASSIGN_OR_RETURN(PreparedCorpus corpus, Prepare(f.data, f.threads));
+  // After the corpus is prepared, so that the other ranks read it from the cache.
+  ChildProcesses ranks;
+  if (f.local_ranks > 1) {
+    std::filesystem::create_directories(f.out);
+    HAT_ASSIGN_OR_RETURN(ranks, StartLocalRanks(f.local_ranks, o.distributed.master, f.out));
+  }
   // Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
   std::optional<InterruptScope> interrupt;
   interrupt.emplace();
@@ -236,6 +295,8 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   };
   absl::StatusOr<TrainResult> r =
       TrainTransformer(o, corpus, report, f.log_every, InterruptScope::flag());
+  // After the last update the other ranks only exit; after a failure they are ended.
+  ranks.Stop(/*terminate=*/!r.ok(), /*grace_s=*/r.ok() ? 60 : 10);
   interrupt.reset();
   if (!r.ok()) return r.status();
   nlohmann::json j = {{"kind", subnet ? "subnet" : "supernet"},

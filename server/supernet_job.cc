@@ -7,12 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/builtin_spaces.h"
+#include "common/child_processes.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "nmt/corpus_layout.h"
 #include "nmt/prepared_corpus.h"
 #include "server/corpus_root.h"
-#include "server/rank_processes.h"
 #include "train/trainer.h"
 
 namespace hat {
@@ -52,7 +52,7 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
   // Data parallel on this machine: this job is rank 0, hatctl processes are the others, started
   // with the same options (TrainTransformer refuses a rank that differs) and their logs in the
   // job's directory.
-  RankProcesses ranks;
+  ChildProcesses ranks;
   if (spec.workers() > 1) {
     const int port = FreeLoopbackPort();
     if (port == 0) return absl::UnavailableError("no free loopback port for the rendezvous");
@@ -101,7 +101,7 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
       logs.push_back(absl::StrCat(context.work_dir(), "/rank-", rank, ".log"));
     }
     HAT_RETURN_IF_ERROR(o.Validate());
-    HAT_ASSIGN_OR_RETURN(ranks, RankProcesses::Start(argvs, logs));
+    HAT_ASSIGN_OR_RETURN(ranks, ChildProcesses::Start(argvs, logs));
   }
   HAT_RETURN_IF_ERROR(o.Validate());
 

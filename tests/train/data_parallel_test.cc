@@ -51,46 +51,49 @@ class DataParallelTest : public ::testing::Test {
   }
 
   // `hatctl supernet train` of the tiny space, dropout off (the ranks' dropout masks differ).
+  // `world_size` 0: no flags of a group (--local-ranks adds its own).
   std::vector<std::string> Args(const std::string& out, int64_t steps, int world_size, int rank,
                                 int port, const std::string& lr = "2e-3") const {
-    return {HATCTL_PATH,
-            "supernet",
-            "train",
-            "--space",
-            "tiny",
-            "--data",
-            dir_.File("corpus"),
-            "--vocab-size",
-            "60",
-            "--cache",
-            dir_.File("cache"),
-            "--threads",
-            "1",
-            "--out",
-            dir_.File(out),
-            "--steps",
-            std::to_string(steps),
-            "--max-tokens",
-            "96",
-            "--dropout",
-            "0",
-            "--lr",
-            lr,
-            "--warmup",
-            "5",
-            "--save-every",
-            "10",
-            "--log-every",
-            "10",
-            "--json",
-            "--world-size",
-            std::to_string(world_size),
-            "--rank",
-            std::to_string(rank),
-            "--master",
-            "127.0.0.1:" + std::to_string(port),
-            "--dist-timeout",
-            "60"};
+    std::vector<std::string> args = {HATCTL_PATH,
+                                     "supernet",
+                                     "train",
+                                     "--space",
+                                     "tiny",
+                                     "--data",
+                                     dir_.File("corpus"),
+                                     "--vocab-size",
+                                     "60",
+                                     "--cache",
+                                     dir_.File("cache"),
+                                     "--threads",
+                                     "1",
+                                     "--out",
+                                     dir_.File(out),
+                                     "--steps",
+                                     std::to_string(steps),
+                                     "--max-tokens",
+                                     "96",
+                                     "--dropout",
+                                     "0",
+                                     "--lr",
+                                     lr,
+                                     "--warmup",
+                                     "5",
+                                     "--save-every",
+                                     "10",
+                                     "--log-every",
+                                     "10",
+                                     "--json",
+                                     "--dist-timeout",
+                                     "60"};
+    if (world_size > 0) {
+      for (const std::string& a :
+           {std::string("--world-size"), std::to_string(world_size), std::string("--rank"),
+            std::to_string(rank), std::string("--master"), "127.0.0.1:" + std::to_string(port)}) {
+        args.push_back(a);
+      }
+    }
+    return args;
   }
 
   // Runs one rank to its end; its exit code, its output in `log`.
@@ -300,6 +303,23 @@ TEST_F(DataParallelTest, TwoRanksMakeTheWeightsOfOneRankWithTheWholeBatches) {
   EXPECT_NEAR(two.value("final_train_loss", 0.0), alone.value("final_train_loss", 1.0), 1e-3);
   // Rank 0 alone writes checkpoints.
   EXPECT_EQ(NewestCheckpoint("two-rank1"), 0);
+
+  // One command, two ranks: --local-ranks starts rank 1 itself (its log in the run directory).
+  std::vector<std::string> args = Args("local", 30, 0, 0, 0);
+  args.push_back("--local-ranks");
+  args.push_back("2");
+  Subprocess local(args, dir_.File("local.log"));
+  ASSERT_EQ(local.Wait(), 0) << local.Log();
+  EXPECT_EQ(LastJson(local.Log()).value("world_size", 0), 2);
+  EXPECT_THAT(ReadAll(dir_.File("local/rank-1.log")), HasSubstr("\"rank\": 1"));
+  EXPECT_LT(
+      RelativeDistance(dir_.File("alone/checkpoint_30.pt"), dir_.File("local/checkpoint_30.pt")),
+      kTolerance);
+  args = Args("conflict", 30, 2, 0, 1234);
+  args.push_back("--local-ranks=2");
+  Subprocess conflict(args, dir_.File("conflict.log"));
+  EXPECT_NE(conflict.Wait(), 0);
+  EXPECT_THAT(conflict.Log(), HasSubstr("--local-ranks starts every rank itself"));
 }
 
 // A rank started with other options would train something else while its sums still add up.

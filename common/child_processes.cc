@@ -1,5 +1,5 @@
-// Rank processes; see rank_processes.h.
-#include "server/rank_processes.h"
+// Child processes; see child_processes.h.
+#include "common/child_processes.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,9 +20,9 @@ extern char** environ;
 
 namespace hat {
 
-absl::StatusOr<RankProcesses> RankProcesses::Start(
+absl::StatusOr<ChildProcesses> ChildProcesses::Start(
     const std::vector<std::vector<std::string>>& argvs, const std::vector<std::string>& logs) {
-  RankProcesses started;
+  ChildProcesses started;
   for (size_t i = 0; i < argvs.size(); ++i) {
     std::vector<char*> args;
     for (const std::string& a : argvs[i]) args.push_back(const_cast<char*>(a.c_str()));
@@ -47,9 +47,9 @@ absl::StatusOr<RankProcesses> RankProcesses::Start(
   return started;
 }
 
-RankProcesses::RankProcesses(RankProcesses&& other) noexcept { *this = std::move(other); }
+ChildProcesses::ChildProcesses(ChildProcesses&& other) noexcept { *this = std::move(other); }
 
-RankProcesses& RankProcesses::operator=(RankProcesses&& other) noexcept {
+ChildProcesses& ChildProcesses::operator=(ChildProcesses&& other) noexcept {
   if (this != &other) {
     Stop(true, 5);
     pids_ = std::move(other.pids_);
@@ -59,9 +59,9 @@ RankProcesses& RankProcesses::operator=(RankProcesses&& other) noexcept {
   return *this;
 }
 
-RankProcesses::~RankProcesses() { Stop(true, 5); }
+ChildProcesses::~ChildProcesses() { Stop(true, 5); }
 
-void RankProcesses::Stop(bool terminate, double grace_s) {
+void ChildProcesses::Stop(bool terminate, double grace_s) {
   if (pids_.empty()) return;
   exit_codes_.resize(pids_.size(), -1);
   if (terminate) {
