@@ -21,6 +21,8 @@ absl::Status GroupCommit::WaitDurable(uint64_t ticket) {
   absl::MutexLock lock(&mu_);
   while (durable_ < ticket) {
     if (!broken_.ok()) return broken_;
+    // The last sync covering this write failed: it is not acknowledged (the caller retries).
+    if (ticket > failed_after_ && ticket <= failed_upto_) return failed_;
     if (syncing_) {
       synced_.Wait(&mu_);
       continue;
@@ -36,11 +38,15 @@ absl::Status GroupCommit::WaitDurable(uint64_t ticket) {
     syncing_ = false;
     if (synced.ok()) {
       durable_ = std::max(durable_, covers);
-    } else {
+    } else if (synced.code() == absl::StatusCode::kDataLoss) {
       broken_ = absl::UnavailableError(
           absl::StrCat("the store could not make writes durable (", synced.message(),
                        "); nothing written since is acknowledged: restart hat-server, which "
                        "recovers from what its disk holds"));
+    } else {
+      failed_ = synced;
+      failed_after_ = durable_;
+      failed_upto_ = covers;
     }
     synced_.SignalAll();
   }

@@ -7,10 +7,13 @@
 // which covers all of them. So under load a single fsync stands for many writes, and no lock is
 // held while the disk works (LevelDB's and RocksDB's group commit, one level up).
 //
-// A failed sync fails every write it covered, and every later one: after fsync reports an error
-// the operating system may have dropped the pages it could not write, so nothing buffered since
-// the last good sync can be vouched for (PostgreSQL's lesson from "fsyncgate"). The owner refuses
-// further writes (Broken()) until the process restarts and recovers from what the disk holds.
+// A sync that fails with DATA_LOSS (fsync reported an I/O error) fails every write it covered,
+// and every later one: the operating system may have dropped the pages it could not write, so
+// nothing buffered since the last good sync can be vouched for (PostgreSQL's lesson from
+// "fsyncgate"). The owner refuses further writes (Broken()) until the process restarts and
+// recovers from what the disk holds. Any other failure (the store is reopening after a full
+// disk: UNAVAILABLE) fails the writes that sync covered, which are not acknowledged and retried,
+// and the next sync tries again.
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef HATFLEET_SERVER_STORAGE_GROUP_COMMIT_H_
@@ -35,8 +38,8 @@ class GroupCommit {
   // The ticket of the newest write so far: waiting for it makes everything already visible durable
   // (for answers that report state some other call wrote, such as "already stored").
   uint64_t Newest() const;
-  // Blocks until a sync that began after write `ticket` returned has succeeded. UNAVAILABLE, with
-  // the store's message, when the sync covering it failed or the store broke before.
+  // Blocks until a sync that began after write `ticket` returned has succeeded. The sync's error
+  // when the sync covering it failed; UNAVAILABLE when the store broke before.
   absl::Status WaitDurable(uint64_t ticket);
   // Not OK once a sync failed: the reason, for refusing further writes.
   absl::Status Broken() const;
@@ -56,6 +59,10 @@ class GroupCommit {
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
+  // The newest sync that failed without breaking the store, and the tickets it covered.
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  uint64_t failed_upto_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t failed_after_ ABSL_GUARDED_BY(mu_) = 0;  // durable_ when it failed
 };
 
 }  // namespace hat

@@ -99,7 +99,7 @@ absl::Status FaultInjectingStore::Write(const WriteBatch& batch, Durability dura
 }
 
 absl::Status FaultInjectingStore::Sync() {
-  if (fail_syncs_) return absl::UnavailableError("injected sync failure (fsync: I/O error)");
+  if (fail_syncs_) return absl::DataLossError("injected sync failure (fsync: I/O error)");
   return base()->Sync();
 }
 

@@ -73,8 +73,9 @@ class KvStore {
   // Atomic; durable before it returns OK when `durability` is kSync.
   virtual absl::Status Write(const WriteBatch& batch,
                              Durability durability = Durability::kSync) = 0;
-  // Makes every write that returned before this call durable (RocksDB: the WAL fsync'd). After a
-  // failure nothing written since the last successful Sync() may be counted on.
+  // Makes every write that returned before this call durable (RocksDB: the WAL fsync'd).
+  // DATA_LOSS when fsync failed: nothing written since the last successful Sync() may be counted
+  // on. UNAVAILABLE when the store cannot sync now (reopening after a full disk): try again.
   virtual absl::Status Sync() = 0;
   // nullopt when the key is absent.
   virtual absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) = 0;
@@ -121,9 +122,9 @@ class KvStoreWrapper : public KvStore {
 };
 
 // Wraps a store; after FailWritesAfter(n), the (n+1)-th and later writes fail UNAVAILABLE
-// without touching the wrapped store; after FailSyncs(), every Sync() fails (and so does every
-// kSync write, which is a write and a sync) while the writes themselves reach the wrapped store,
-// as when fsync reports an I/O error.
+// without touching the wrapped store; after FailSyncs(), every Sync() fails with DATA_LOSS (and
+// so does every kSync write, which is a write and a sync) while the writes themselves reach the
+// wrapped store, as when fsync reports an I/O error.
 class FaultInjectingStore : public KvStoreWrapper {
  public:
   using KvStoreWrapper::KvStoreWrapper;

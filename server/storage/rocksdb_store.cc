@@ -99,11 +99,21 @@ class RocksDbStore : public KvStore {
   }
 
   absl::Status Sync() override {
+    // After a failed write (a full disk) RocksDB works again only reopened, which replays the
+    // WAL: once there is room, the sync reopens it like a write would (callers that only wait
+    // for durability, such as retried reports, must not wait for someone else's write).
+    // UNAVAILABLE while the disk is still full: not synced yet, nothing lost, try again.
+    HAT_RETURN_IF_ERROR(ReopenAfterFailedWrite());
     absl::ReaderMutexLock lock(&mu_);
     if (open_ == nullptr) return Closed();
     // RocksDB syncs the WAL up to its last record, concurrent writers go on meanwhile.
     const rocksdb::Status s = open_->db->SyncWAL();
-    if (s.IsIOError()) failed_write_ = true;
+    if (s.IsIOError()) {
+      // fsync failed: what it was to write may be gone from the page cache. Nothing since the
+      // last good sync can be vouched for (GroupCommit stops acknowledging).
+      failed_write_ = true;
+      return absl::DataLossError(absl::StrCat("syncing the WAL: RocksDB: ", s.ToString()));
+    }
     return FromRocks(s, "syncing the WAL");
   }
 

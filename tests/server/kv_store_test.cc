@@ -112,9 +112,9 @@ TEST_P(KvStoreTest, InjectedSyncFailuresLetWritesThroughButFailTheirSync) {
   EXPECT_THAT(faulty.Sync(), IsOk());
   faulty.FailSyncs();
   // As after fsync's EIO: the write is in the store, its durability is not.
-  EXPECT_THAT(faulty.Write(b), StatusIs(absl::StatusCode::kUnavailable,
-                                        ::testing::HasSubstr("injected sync failure")));
-  EXPECT_THAT(faulty.Sync(), StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+  EXPECT_THAT(faulty.Write(b),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("injected sync failure")));
+  EXPECT_THAT(faulty.Sync(), StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
   ASSERT_OK_AND_ASSIGN(auto a, faulty.Get(Table::kJobs, "a"));
   EXPECT_EQ(a, std::optional<std::string>("1"));
 }
