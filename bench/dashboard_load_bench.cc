@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/load_client.h"
+#include "common/free_port.h"
 #include "common/median.h"
 #include "measure/hardware.h"
 #include "server/coordinator.h"
@@ -121,7 +122,7 @@ int Run(int agents, int loads, double live_seconds) {
     }
   });
 
-  testing::Browser browser(testing::FreePort(), dir + "/chromedriver.log");
+  testing::Browser browser(FreeLoopbackPort(), dir + "/chromedriver.log");
   std::string why;
   if (!browser.Start(&why)) {
     std::fprintf(stderr, "cannot start headless Chromium: %s\n", why.c_str());

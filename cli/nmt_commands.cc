@@ -20,6 +20,7 @@
 #include "common/config_io.h"
 #include "common/design_space_io.h"
 #include "common/file_util.h"
+#include "common/free_port.h"
 #include "common/status_macros.h"
 #include "engine/runtime.h"
 #include "engine/sub_transformer.h"

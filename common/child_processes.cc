@@ -1,12 +1,9 @@
 // Child processes; see child_processes.h.
 #include "common/child_processes.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +40,6 @@ absl::StatusOr<ChildProcesses> ChildProcesses::Start(
     }
     started.pids_.push_back(pid);
   }
-  started.exit_codes_.assign(started.pids_.size(), -1);
   return started;
 }
 
@@ -53,7 +49,6 @@ ChildProcesses& ChildProcesses::operator=(ChildProcesses&& other) noexcept {
   if (this != &other) {
     Stop(true, 5);
     pids_ = std::move(other.pids_);
-    exit_codes_ = std::move(other.exit_codes_);
     other.pids_.clear();
   }
   return *this;
@@ -63,7 +58,6 @@ ChildProcesses::~ChildProcesses() { Stop(true, 5); }
 
 void ChildProcesses::Stop(bool terminate, double grace_s) {
   if (pids_.empty()) return;
-  exit_codes_.resize(pids_.size(), -1);
   if (terminate) {
     for (pid_t pid : pids_) {
       if (pid > 0) ::kill(pid, SIGTERM);
@@ -72,10 +66,7 @@ void ChildProcesses::Stop(bool terminate, double grace_s) {
   const auto until = std::chrono::steady_clock::now() +
                      std::chrono::milliseconds(static_cast<int64_t>(grace_s * 1000));
   auto reap = [&](size_t i, int flags) {
-    int status = 0;
-    if (pids_[i] <= 0 || ::waitpid(pids_[i], &status, flags) != pids_[i]) return;
-    exit_codes_[i] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    pids_[i] = -1;
+    if (pids_[i] > 0 && ::waitpid(pids_[i], nullptr, flags) == pids_[i]) pids_[i] = -1;
   };
   while (true) {
     bool running = false;
@@ -91,22 +82,6 @@ void ChildProcesses::Stop(bool terminate, double grace_s) {
     reap(i, 0);
   }
   pids_.clear();
-}
-
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 }  // namespace hat

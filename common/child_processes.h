@@ -32,16 +32,10 @@ class ChildProcesses {
   // Waits up to `grace_s` for every process to exit, then kills the rest (SIGKILL) and reaps
   // them. With `terminate`, asks them to end first (SIGTERM).
   void Stop(bool terminate, double grace_s);
-  // Exit codes after Stop() (128 + signal for a killed one), by index.
-  const std::vector<int>& exit_codes() const { return exit_codes_; }
 
  private:
   std::vector<pid_t> pids_;
-  std::vector<int> exit_codes_;
 };
-
-// A loopback TCP port nobody listens on now (for rank 0's rendezvous); 0 when none was found.
-int FreeLoopbackPort();
 
 }  // namespace hat
 

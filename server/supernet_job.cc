@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/builtin_spaces.h"
 #include "common/child_processes.h"
+#include "common/free_port.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "nmt/corpus_layout.h"

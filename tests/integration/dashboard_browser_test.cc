@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/free_port.h"
 #include "tests/support/polling.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/subprocess.h"
@@ -131,7 +132,7 @@ TEST_F(DashboardBrowserTest, ShowsTheFleetAndALiveSearchAndMetricsCountWhatTheFl
   httplib::Result anonymous = plain.Get("/");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
-  hat::testing::Browser browser(hat::testing::FreePort(), dir_.File("chromedriver.log"));
+  hat::testing::Browser browser(hat::FreeLoopbackPort(), dir_.File("chromedriver.log"));
   std::string why;
   ASSERT_TRUE(browser.Start(&why)) << why << "\n" << ReadAll(dir_.File("chromedriver.log"));
   browser.Go(Url("/"));

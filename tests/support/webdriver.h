@@ -4,11 +4,7 @@
 #ifndef HATFLEET_TESTS_SUPPORT_WEBDRIVER_H_
 #define HATFLEET_TESTS_SUPPORT_WEBDRIVER_H_
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <memory>
@@ -17,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "tests/support/free_port.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 

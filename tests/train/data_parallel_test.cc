@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/free_port.h"
 #include "engine/super_transformer.h"
-#include "tests/support/free_port.h"
 #include "tests/support/polling.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -98,7 +98,7 @@ class DataParallelTest : public ::testing::Test {
 
   // Runs one rank to its end; its exit code, its output in `log`.
   int RunAlone(const std::string& out, int64_t steps, std::string* log) {
-    Subprocess p(Args(out, steps, 1, 0, hat::testing::FreePort()), dir_.File(out + ".log"));
+    Subprocess p(Args(out, steps, 1, 0, FreeLoopbackPort()), dir_.File(out + ".log"));
     const int code = p.Wait();
     *log = p.Log();
     return code;
@@ -106,7 +106,7 @@ class DataParallelTest : public ::testing::Test {
 
   // Runs two ranks (rank 1 in its own run directory) to their end; rank 0's JSON result.
   nlohmann::json RunTwoRanks(const std::string& out, int64_t steps) {
-    const int port = hat::testing::FreePort();
+    const int port = FreeLoopbackPort();
     Subprocess rank0(Args(out, steps, 2, 0, port), dir_.File(out + ".rank0.log"));
     Subprocess rank1(Args(out + "-rank1", steps, 2, 1, port), dir_.File(out + ".rank1.log"));
     EXPECT_EQ(rank1.Wait(), 0) << rank1.Log();
@@ -169,7 +169,7 @@ class DataParallelTest : public ::testing::Test {
 // Two ranks as two threads of this process: the touched regions are summed, the rest of each
 // gradient is left alone, and everything is divided by the whole batch's target tokens.
 TEST(AllReduceUpdateTest, SumsTheTouchedRegionsAndDividesByTheBatchsTokens) {
-  const int port = hat::testing::FreePort();
+  const int port = FreeLoopbackPort();
   std::vector<std::vector<float>> p0_grads(2), p1_grads(2);
   std::vector<BatchSums> totals(2);
   auto rank = [&](int r) {
@@ -230,7 +230,7 @@ TEST(AllReduceUpdateTest, SumsTheTouchedRegionsAndDividesByTheBatchsTokens) {
 
 TEST(AllReduceUpdateTest, AGradientOutsideTheSlicesIsAnErrorNotASilentUpdate) {
   DistributedOptions options;
-  options.master = "127.0.0.1:" + std::to_string(hat::testing::FreePort());
+  options.master = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
   absl::StatusOr<std::unique_ptr<DataParallelGroup>> group = DataParallelGroup::Join(options);
   ASSERT_TRUE(group.ok()) << group.status();
   const std::vector<at::Tensor> params = {torch::zeros({2}).requires_grad_()};
@@ -326,7 +326,7 @@ TEST_F(DataParallelTest, TwoRanksMakeTheWeightsOfOneRankWithTheWholeBatches) {
 TEST_F(DataParallelTest, ARankWithOtherOptionsIsRefusedByName) {
   std::string log;
   ASSERT_EQ(RunAlone("warm", 1, &log), 0) << log;  // the corpus cache, before two ranks race
-  const int port = hat::testing::FreePort();
+  const int port = FreeLoopbackPort();
   Subprocess rank0(Args("run", 20, 2, 0, port), dir_.File("run.rank0.log"));
   Subprocess rank1(Args("run-rank1", 20, 2, 1, port, "1e-3"), dir_.File("run.rank1.log"));
   EXPECT_NE(rank1.Wait(), 0);
@@ -339,7 +339,7 @@ TEST_F(DataParallelTest, ARankWithOtherOptionsIsRefusedByName) {
 TEST_F(DataParallelTest, AKilledRankFailsTheRunAndTheNextStartResumesFromTheLastCheckpoint) {
   std::string log;
   ASSERT_EQ(RunAlone("warm", 1, &log), 0) << log;  // the corpus cache, before two ranks race
-  const int port = hat::testing::FreePort();
+  const int port = FreeLoopbackPort();
   {
     // Far more updates than the test waits for: rank 1 dies mid-run.
     Subprocess rank0(Args("run", 1'000'000, 2, 0, port), dir_.File("run.rank0.log"));
