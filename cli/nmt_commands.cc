@@ -189,7 +189,7 @@ void AddTrainFlags(CLI::App* cmd, TrainFlags* f) {
 
 // The other ranks of --local-ranks N: this command line again (the binary from /proc/self/exe),
 // without --local-ranks, with each rank's place in the group; logs in `out`.
-absl::StatusOr<ChildProcesses> StartLocalRanks(int ranks, const std::string& master,
+absl::StatusOr<ChildProcesses> StartLocalRanks(const DistributedOptions& group,
                                                const std::string& out) {
   HAT_ASSIGN_OR_RETURN(const std::string cmdline, ReadFileToString("/proc/self/cmdline"));
   std::vector<std::string> args = absl::StrSplit(cmdline, '\0', absl::SkipEmpty());
@@ -208,13 +208,11 @@ absl::StatusOr<ChildProcesses> StartLocalRanks(int ranks, const std::string& mas
   }
   std::vector<std::vector<std::string>> argvs;
   std::vector<std::string> logs;
-  for (int rank = 1; rank < ranks; ++rank) {
+  for (int rank = 1; rank < group.world_size; ++rank) {
+    DistributedOptions place = group;
+    place.rank = rank;
     std::vector<std::string> argv = base;
-    for (const std::string& a :
-         {std::string("--world-size"), std::to_string(ranks), std::string("--rank"),
-          std::to_string(rank), std::string("--master"), master}) {
-      argv.push_back(a);
-    }
+    for (std::string& flag : place.Flags()) argv.push_back(std::move(flag));
     argvs.push_back(std::move(argv));
     logs.push_back(absl::StrCat(out, "/rank-", rank, ".log"));
   }
@@ -281,7 +279,7 @@ absl::Status RunTrain(const TrainFlags& f, bool subnet) {
   ChildProcesses ranks;
   if (f.local_ranks > 1) {
     std::filesystem::create_directories(f.out);
-    HAT_ASSIGN_OR_RETURN(ranks, StartLocalRanks(f.local_ranks, o.distributed.master, f.out));
+    HAT_ASSIGN_OR_RETURN(ranks, StartLocalRanks(o.distributed, f.out));
   }
   // Ctrl-C during training: finish the step, write a checkpoint, exit (resume continues there).
   std::optional<InterruptScope> interrupt;

@@ -53,58 +53,56 @@ absl::StatusOr<ServerJobOutput> SupernetTrainingJob::Run(JobContext& context) {
   // Data parallel on this machine: this job is rank 0, hatctl processes are the others, started
   // with the same options (TrainTransformer refuses a rank that differs) and their logs in the
   // job's directory.
-  ChildProcesses ranks;
   if (spec.workers() > 1) {
     const int port = FreeLoopbackPort();
     if (port == 0) return absl::UnavailableError("no free loopback port for the rendezvous");
     o.distributed.world_size = spec.workers();
-    o.distributed.rank = 0;
     o.distributed.master = absl::StrCat("127.0.0.1:", port);
+  }
+  HAT_RETURN_IF_ERROR(o.Validate());
+  ChildProcesses ranks;
+  if (spec.workers() > 1) {
     std::vector<std::vector<std::string>> argvs;
     std::vector<std::string> logs;
     for (int rank = 1; rank < spec.workers(); ++rank) {
-      argvs.push_back({options_.hatctl,
-                       "supernet",
-                       "train",
-                       "--space",
-                       spec.space_name(),
-                       "--data",
-                       corpus_dir,
-                       "--vocab-size",
-                       std::to_string(spec.vocab_size()),
-                       "--cache",
-                       options_.cache_dir,
-                       "--out",
-                       absl::StrCat(context.work_dir(), "/rank-", rank),
-                       "--steps",
-                       std::to_string(spec.steps()),
-                       "--max-tokens",
-                       std::to_string(spec.max_tokens()),
-                       "--lr",
-                       absl::StrCat(spec.lr()),
-                       "--warmup",
-                       std::to_string(spec.warmup()),
-                       "--threads",
-                       std::to_string(spec.threads()),
-                       "--seed",
-                       std::to_string(spec.seed()),
-                       "--valid-sentences",
-                       std::to_string(spec.valid_sentences()),
-                       "--log-every",
-                       "1000000",
-                       "--world-size",
-                       std::to_string(spec.workers()),
-                       "--rank",
-                       std::to_string(rank),
-                       "--master",
-                       o.distributed.master,
-                       "--json"});
+      std::vector<std::string> argv = {options_.hatctl,
+                                       "supernet",
+                                       "train",
+                                       "--space",
+                                       spec.space_name(),
+                                       "--data",
+                                       corpus_dir,
+                                       "--vocab-size",
+                                       std::to_string(spec.vocab_size()),
+                                       "--cache",
+                                       options_.cache_dir,
+                                       "--out",
+                                       absl::StrCat(context.work_dir(), "/rank-", rank),
+                                       "--steps",
+                                       std::to_string(spec.steps()),
+                                       "--max-tokens",
+                                       std::to_string(spec.max_tokens()),
+                                       "--lr",
+                                       absl::StrCat(spec.lr()),
+                                       "--warmup",
+                                       std::to_string(spec.warmup()),
+                                       "--threads",
+                                       std::to_string(spec.threads()),
+                                       "--seed",
+                                       std::to_string(spec.seed()),
+                                       "--valid-sentences",
+                                       std::to_string(spec.valid_sentences()),
+                                       "--log-every",
+                                       "1000000",
+                                       "--json"};
+      DistributedOptions place = o.distributed;
+      place.rank = rank;
+      for (std::string& flag : place.Flags()) argv.push_back(std::move(flag));
+      argvs.push_back(std::move(argv));
       logs.push_back(absl::StrCat(context.work_dir(), "/rank-", rank, ".log"));
     }
-    HAT_RETURN_IF_ERROR(o.Validate());
     HAT_ASSIGN_OR_RETURN(ranks, ChildProcesses::Start(argvs, logs));
   }
-  HAT_RETURN_IF_ERROR(o.Validate());
 
   // Asked after every update, so a cancellation or shutdown stops the trainer (which writes a
   // checkpoint) within one update; progress is written at most once a second, and at the end.

@@ -15,6 +15,11 @@ bool SplitHostPort(const std::string& text, std::string* host, int* port) {
   return absl::SimpleAtoi(text.substr(colon + 1), port) && *port > 0 && *port < 65536;
 }
 
+std::vector<std::string> DistributedOptions::Flags() const {
+  return {"--world-size", std::to_string(world_size), "--rank", std::to_string(rank), "--master",
+          master};
+}
+
 absl::Status DistributedOptions::Validate() const {
   if (world_size < 1 || world_size > 4096) {
     return absl::InvalidArgumentError(

@@ -4,6 +4,7 @@
 #define HATFLEET_TRAIN_DISTRIBUTED_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,6 +19,9 @@ struct DistributedOptions {
   double timeout_s = 300;  // rendezvous and each collective
 
   bool enabled() const { return world_size > 1; }
+  // This rank's place in the group as `hatctl supernet train` flags (--world-size, --rank,
+  // --master), for the processes that start other ranks.
+  std::vector<std::string> Flags() const;
   // INVALID_ARGUMENT naming the field.
   absl::Status Validate() const;
   // From torchrun's environment variables (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT), for the
