@@ -105,9 +105,7 @@ bool JobEnded(v1::JobService::Stub& jobs, const std::string& job_id) {
   v1::Job job;
   grpc::ClientContext ctx;
   Ctx(ctx);
-  return jobs.GetJob(&ctx, req, &job).ok() &&
-         (job.state() == v1::JOB_STATE_SUCCEEDED || job.state() == v1::JOB_STATE_FAILED ||
-          job.state() == v1::JOB_STATE_CANCELLED);
+  return jobs.GetJob(&ctx, req, &job).ok() && IsTerminal(job.state());
 }
 
 // The job's measurements as the server's full export has them: lines, and distinct tasks.

@@ -63,9 +63,9 @@ absl::Status CheckSameTraining(DataParallelGroup& group, const TrainOptions& opt
   Sha256 subword;
   subword.Update(corpus.subword->serialized());
   mine["subword_model_sha256"] = subword.HexDigest();
-  HAT_ASSIGN_OR_RETURN(const std::string rank0,
-                       group.ShareBytes("training-options", mine.dump(), 0));
-  if (rank0 == mine.dump()) return absl::OkStatus();
+  const std::string text = mine.dump();
+  HAT_ASSIGN_OR_RETURN(const std::string rank0, group.ShareBytes("training-options", text, 0));
+  if (rank0 == text) return absl::OkStatus();
   const nlohmann::json theirs = nlohmann::json::parse(rank0, nullptr, false);
   std::string differences;
   for (auto it = mine.begin(); it != mine.end(); ++it) {
