@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -44,9 +45,16 @@ absl::StatusOr<std::unique_ptr<DataParallelGroup>> DataParallelGroup::Join(
     store_options.timeout = Millis(options.timeout_s);
     impl->store = c10::make_intrusive<c10d::TCPStore>(host, store_options);
     auto group_options = c10d::ProcessGroupGloo::Options::create(Millis(options.timeout_s));
-    // The address this rank is reached at: the interface that routes to the master.
-    group_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
-        host == "localhost" || host.rfind("127.", 0) == 0 ? "127.0.0.1" : host));
+    // The address the other ranks reach this one at: loopback when the group is on one machine;
+    // else the interface GLOO_SOCKET_IFNAME names (as torchrun reads it), or this machine's own
+    // hostname. (Not the master's: a rank on another machine cannot bind that address.)
+    const bool loopback = host == "localhost" || host.rfind("127.", 0) == 0;
+    const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+    group_options->devices.push_back(
+        loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+        : interface != nullptr && *interface != '\0'
+            ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+            : c10d::ProcessGroupGloo::createDefaultDevice());
     group_options->threads = 1;
     impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, options.rank,
                                                               options.world_size, group_options);
